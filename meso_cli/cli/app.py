@@ -1,0 +1,181 @@
+"""The Typer app, the options every command shares, and the one place errors become exits."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from meso_cli import __version__
+from meso_cli.errors import MesoError
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from meso_cli.models import Dataset, Protocol
+
+EXIT_BUG = 1
+
+
+class MesoGroup(TyperGroup):
+    """Turns every error into one message on stderr and its exit code; never a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MesoError as exc:
+            _stderr(f"meso: error: {exc}")
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            _quiet_pipe()
+            raise typer.Exit(0) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if _debug(ctx):
+                traceback.print_exc()
+            elif not _is_click_exception(exc):
+                _stderr(
+                    f"meso: internal error ({type(exc).__name__}); this is a bug. "
+                    "Run again with --debug or MESO_DEBUG=1 for details."
+                )
+            if _is_click_exception(exc):
+                raise
+            raise typer.Exit(EXIT_BUG) from None
+
+
+def _is_click_exception(exc: Exception) -> bool:
+    return type(exc).__module__.startswith(("click", "typer"))
+
+
+def _debug(ctx: Any) -> bool:
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    return bool(obj.get("debug")) or os.environ.get("MESO_DEBUG", "") not in ("", "0")
+
+
+def _stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def _quiet_pipe() -> None:
+    # The reader went away (`meso rules | head -1`): stop writing, say nothing.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+app = typer.Typer(
+    cls=MesoGroup,
+    name="meso",
+    help="Screen a patient for mesotherapy and lay out the course of sessions.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"meso {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an internal error.")
+    ] = False,
+) -> None:
+    ctx.obj = {"debug": debug}
+
+
+def main() -> NoReturn:
+    try:
+        app()
+    except BrokenPipeError:
+        _quiet_pipe()
+        sys.exit(0)
+    sys.exit(0)
+
+
+# --- shared options ------------------------------------------------------------------------
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="MESO_DATA_DIR",
+        help="Use a clinic's own data files instead of the shipped ones.",
+        show_default=False,
+    ),
+]
+On = Annotated[
+    str | None,
+    typer.Option("--on", help="Reference date YYYY-MM-DD (default: today).", show_default=False),
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON, and nothing else, on stdout.")]
+Clear = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--clear",
+        help="Clear a review rule after assessing it (repeatable); recorded in the output.",
+        show_default=False,
+    ),
+]
+
+
+def parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise MesoError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+
+
+def reference_date(value: str | None) -> date:
+    return parse_date(value, "--on") if value else date.today()
+
+
+def load(data_dir: Path | None) -> Dataset:
+    from meso_cli.data import load_dataset, resolve_data_dir
+
+    return load_dataset(resolve_data_dir(str(data_dir) if data_dir else None))
+
+
+def protocol_named(data: Dataset, name: str | None) -> Protocol | None:
+    from meso_cli.errors import unknown
+
+    if name is None:
+        return None
+    found = data.protocol(name.strip().lower())
+    if found is None:
+        raise unknown("protocol", name, (p.id for p in data.protocols))
+    return found
+
+
+def out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def show(renderable: RenderableType) -> None:
+    console().print(renderable)

@@ -1,0 +1,485 @@
+"""Reads YAML and JSON strictly (with line numbers) and loads the clinical data files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar, get_args
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from meso_cli.errors import FileProblems, Problem, close_matches, file_error
+from meso_cli.models import (
+    AnyOf,
+    CareItem,
+    Dataset,
+    HasCondition,
+    Protocol,
+    Rule,
+    TakesMedication,
+    Term,
+    TermKind,
+    Trigger,
+)
+from meso_cli.models import Strict as _Strict
+
+MAX_BYTES = 1 << 20  # a patient or data file is a few KiB; refuse anything absurd
+MAX_DEPTH = 32
+DATA_FILES = ("contraindications.yaml", "protocols.yaml")
+
+Loc = tuple[str | int, ...]
+M = TypeVar("M", bound=BaseModel)
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_constructor = yaml.constructor.SafeConstructor()
+_ALLOWED_TAGS = {
+    f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp")
+}
+
+
+@dataclass
+class Document:
+    """A parsed file, and the line on which each value starts."""
+
+    path: str
+    value: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get(())
+
+
+def read_text(path: str, stdin: Callable[[], bytes] | None = None) -> str:
+    """The text of a file (or `-`), refusing what is not a small UTF-8 text file."""
+    if path == "-":
+        if stdin is None:
+            raise file_error("<stdin>", None, "standard input is not available")
+        raw = stdin()
+        shown = "<stdin>"
+    else:
+        p = Path(path)
+        shown = path
+        if not p.exists():
+            raise file_error(shown, None, "no such file")
+        if p.is_dir():
+            raise file_error(shown, None, "is a directory, expected a YAML or JSON file")
+        try:
+            size = p.stat().st_size
+            if size > MAX_BYTES:
+                raise file_error(shown, None, f"file is {size} bytes; the limit is {MAX_BYTES}")
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise file_error(shown, None, f"cannot read: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise file_error(shown, None, f"input is over {MAX_BYTES} bytes")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a byte-order mark from a Windows editor is harmless; drop it
+    if b"\x00" in raw:
+        raise file_error(shown, None, "binary file (NUL bytes), expected YAML or JSON text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise file_error(shown, line, "not UTF-8 text; save the file as UTF-8") from None
+    if not text.strip():
+        raise file_error(shown, None, "file is empty, expected a YAML or JSON mapping")
+    return text
+
+
+def parse(text: str, path: str) -> Document:
+    """YAML or JSON text to plain values, rejecting duplicate keys, tags and aliases."""
+    stripped = text.lstrip()
+    if path.endswith(".json") or stripped.startswith("{"):
+        return _parse_json(text, path)
+    return _parse_yaml(text, path)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number this tool accepts")
+
+
+def _parse_json(text: str, path: str) -> Document:
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                raise ValueError(f"duplicate key {key!r}")
+            out[key] = value
+        return out
+
+    try:
+        value = json.loads(text, object_pairs_hook=pairs, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise file_error(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise file_error(path, None, f"invalid JSON: {msg}") from None
+    return Document(path, value)
+
+
+def _parse_yaml(text: str, path: str) -> Document:
+    if "\t" in text:
+        line = text[: text.index("\t")].count("\n") + 1
+        raise file_error(path, line, "tab character; indent YAML with spaces")
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = mark.line + 1 if mark is not None else None
+        raise file_error(path, at, f"invalid YAML: {exc.problem or exc.context}") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise file_error(path, None, f"invalid YAML: {exc}") from None
+    if node is None:
+        raise file_error(path, None, "file is empty, expected a YAML or JSON mapping")
+    doc = Document(path, None)
+    doc.value = _walk(node, (), doc, set())
+    return doc
+
+
+def _walk(node: yaml.Node, loc: Loc, doc: Document, seen: set[int]) -> Any:
+    line = node.start_mark.line + 1
+    if len(loc) > MAX_DEPTH:
+        raise file_error(doc.path, line, f"nested more than {MAX_DEPTH} levels deep")
+    if id(node) in seen:
+        raise file_error(doc.path, line, "YAML aliases (*name) are not allowed; write it out")
+    seen.add(id(node))
+    doc.lines[loc] = line
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != "tag:yaml.org,2002:map":
+            raise file_error(doc.path, line, f"YAML tag {node.tag} is not allowed")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise file_error(doc.path, key_line, "YAML merge keys (<<) are not allowed")
+            key = _walk(key_node, loc + ("<key>",), doc, seen)
+            if not isinstance(key, str):
+                raise file_error(
+                    doc.path, key_line, f"key {key!r} must be text; quote it ('{key}')"
+                )
+            if key in out:
+                raise file_error(doc.path, key_line, f"duplicate key {key!r}")
+            out[key] = _walk(value_node, loc + (key,), doc, seen)
+            doc.lines[loc + (key,)] = key_line
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise file_error(doc.path, line, f"YAML tag {node.tag} is not allowed")
+        return [_walk(item, loc + (i,), doc, seen) for i, item in enumerate(node.value)]
+    if node.tag not in _ALLOWED_TAGS:
+        raise file_error(doc.path, line, f"YAML tag {node.tag} is not allowed")
+    try:
+        return _constructor.yaml_constructors[node.tag](_constructor, node)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise file_error(doc.path, line, f"bad value {node.value!r}: {exc}") from None
+
+
+def _describe(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
+def _keys_of(model: type[BaseModel], into: set[str]) -> set[str]:
+    """Every key the model accepts at any depth, for 'did you mean' on a misspelled key."""
+    for name, info in model.model_fields.items():
+        into.add(info.alias or name)
+        for sub in _models_in(info.annotation):
+            if sub is not model:
+                _keys_of(sub, into)
+    return into
+
+
+def validation_problems(
+    exc: ValidationError, doc: Document, model: type[BaseModel], drop: int = 0
+) -> list[Problem]:
+    """Pydantic errors as `file:line: field: what is wrong` with a close key for typos."""
+    known = _keys_of(model, set())
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p[:1].isupper()))
+        loc = loc[drop:] if drop else loc
+        line = doc.line_of(loc)
+        where = _describe(loc) or "top level"
+        if err["type"] == "extra_forbidden":
+            key = str(loc[-1]) if loc else ""
+            hint = close_matches(key, known)
+            msg = f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            where = _describe(loc[:-1]) or "top level"
+        elif err["type"] == "missing":
+            msg = "required, but missing"
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] not in ("value_error", "assertion_error") and "input" in err:
+                shown = repr(err["input"])
+                msg += f" (got {shown[:60]})"
+        problems.append(Problem(doc.path, line, f"{where}: {msg}"))
+    return problems
+
+
+def validate(doc: Document, model: type[M]) -> M:
+    if not isinstance(doc.value, dict):
+        kind = type(doc.value).__name__
+        raise file_error(doc.path, doc.line_of(()), f"expected a mapping of keys, got a {kind}")
+    try:
+        return model.model_validate(doc.value)
+    except ValidationError as exc:
+        raise FileProblems(
+            "invalid file", problems=validation_problems(exc, doc, model)
+        ) from None
+
+
+# --- the clinical data ---------------------------------------------------------------------
+
+
+class _TermsSection(_Strict):
+    conditions: list[Term]
+    medications: list[Term]
+
+
+class ContraindicationsFile(_Strict):
+    sources: dict[str, str]
+    terms: _TermsSection
+    rules: list[Rule]
+
+
+class _Common(_Strict):
+    precare: list[CareItem]
+    aftercare: list[CareItem]
+
+
+class ProtocolsFile(_Strict):
+    ingredients: list[Term]
+    common: _Common
+    protocols: list[Protocol]
+
+
+REQUIRED_RULES = {
+    "age-under-18": "exclude",
+    "age-over-75": "review",
+    "pregnancy": "exclude",
+    "breastfeeding": "exclude",
+    "bleeding-disorder": "exclude",
+    "anticoagulant": "review",
+    "nsaid-washout": "defer",
+    "ingredient-allergy": "exclude",
+    "acute-infection": "defer",
+    "liver-disease": "exclude",
+    "kidney-disease": "exclude",
+    "cancer": "exclude",
+    "diabetes": "exclude",
+    "cardiac-arrhythmia": "exclude",
+    "cardiac-polypharmacy": "exclude",
+    "skin-disease-at-site": "defer",
+    "unrecognized-term": "review",
+}
+REQUIRED_PROTOCOLS = (
+    "hair",
+    "cellulite",
+    "face-rejuvenation",
+    "localized-fat",
+    "pigmentation",
+    "stretch-marks",
+    "dark-circles",
+    "pain",
+    "no-needle",
+)
+REQUIRED_CARE = {"precare": "stop-nsaids", "aftercare": "sun"}
+_STRENGTH = {"defer": 0, "review": 1, "exclude": 2}
+
+
+def packaged_data_dir() -> Path:
+    """The data shipped in the wheel, or the repository's `data/` when run from source."""
+    here = Path(__file__).resolve().parent
+    installed = here / "data"
+    return installed if installed.is_dir() else here.parent / "data"
+
+
+def resolve_data_dir(option: str | None) -> Path:
+    chosen = option or os.environ.get("MESO_DATA_DIR") or None
+    return Path(chosen) if chosen else packaged_data_dir()
+
+
+def data_version(directory: Path) -> str:
+    digest = hashlib.sha256()
+    for name in DATA_FILES:
+        p = directory / name
+        digest.update(name.encode() + b"\0")
+        if p.is_file():
+            digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def load_dataset(directory: Path) -> Dataset:
+    """Load, validate and cross-check a data directory; every problem names file and line."""
+    if not directory.is_dir():
+        raise file_error(str(directory), None, "data directory not found")
+    docs: dict[str, Document] = {}
+    problems: list[Problem] = []
+    for name in DATA_FILES:
+        path = directory / name
+        try:
+            docs[name] = parse(read_text(str(path)), str(path))
+        except FileProblems as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise FileProblems("invalid data", problems=problems)
+    contra = _validate_part(docs["contraindications.yaml"], ContraindicationsFile, problems)
+    protos = _validate_part(docs["protocols.yaml"], ProtocolsFile, problems)
+    if contra is None or protos is None:
+        raise FileProblems("invalid data", problems=problems)
+    problems += _cross_check(contra, protos, docs)
+    if problems:
+        raise FileProblems("invalid data", problems=problems)
+    return Dataset(
+        terms={
+            TermKind.CONDITION: contra.terms.conditions,
+            TermKind.MEDICATION: contra.terms.medications,
+            TermKind.INGREDIENT: protos.ingredients,
+        },
+        rules=contra.rules,
+        protocols=protos.protocols,
+        common_precare=protos.common.precare,
+        common_aftercare=protos.common.aftercare,
+        version=data_version(directory),
+    )
+
+
+def _validate_part(doc: Document, model: type[M], problems: list[Problem]) -> M | None:
+    try:
+        return validate(doc, model)
+    except FileProblems as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _dupes(ids: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
+
+
+def _flat_triggers(triggers: Sequence[Trigger], loc: Loc) -> Iterable[tuple[Loc, Trigger]]:
+    for j, trig in enumerate(triggers):
+        if isinstance(trig, AnyOf):
+            yield from _flat_triggers(trig.any, loc + (j, "any"))
+        else:
+            yield loc + (j,), trig
+
+
+def _cross_check(
+    contra: ContraindicationsFile, protos: ProtocolsFile, docs: dict[str, Document]
+) -> list[Problem]:
+    cdoc, pdoc = docs["contraindications.yaml"], docs["protocols.yaml"]
+    out: list[Problem] = []
+
+    def bad(doc: Document, loc: Loc, msg: str) -> None:
+        out.append(Problem(doc.path, doc.line_of(loc), f"{_describe(loc)}: {msg}"))
+
+    known_sources = set(contra.sources)
+    conditions = {t.id for t in contra.terms.conditions}
+    medications = {t.id for t in contra.terms.medications}
+    ingredients = {t.id for t in protos.ingredients}
+    rules = {r.id: r for r in contra.rules}
+
+    def check_sources(doc: Document, loc: Loc, sources: list[str]) -> None:
+        for i, s in enumerate(sources):
+            if s not in known_sources:
+                hint = close_matches(s, known_sources)
+                bad(doc, loc + ("sources", i), f"unknown source {s!r}" + (
+                    f" (did you mean {hint[0]!r}?)" if hint else ""))
+
+    for section, terms in (("conditions", contra.terms.conditions),
+                           ("medications", contra.terms.medications)):
+        for dup in _dupes(t.id for t in terms):
+            bad(cdoc, ("terms", section), f"duplicate term id {dup!r}")
+        for i, t in enumerate(terms):
+            check_sources(cdoc, ("terms", section, i), t.sources)
+    for dup in _dupes(r.id for r in contra.rules):
+        bad(cdoc, ("rules",), f"duplicate rule id {dup!r}")
+    for i, rule in enumerate(contra.rules):
+        loc: Loc = ("rules", i)
+        check_sources(cdoc, loc, rule.sources)
+        for tloc, trig in _flat_triggers(rule.when, loc + ("when",)):
+            ids, known, kind = [], set(), ""
+            if isinstance(trig, HasCondition):
+                ids, known, kind = trig.conditions, conditions, "condition"
+            elif isinstance(trig, TakesMedication):
+                ids, known, kind = trig.medications, medications, "medication"
+            for k, term in enumerate(ids):
+                if term not in known:
+                    hint = close_matches(term, known)
+                    bad(cdoc, tloc + (kind + "s", k), f"no {kind} term {term!r}" + (
+                        f" (did you mean {hint[0]!r}?)" if hint else ""))
+    for rid, action in REQUIRED_RULES.items():
+        if rid not in rules:
+            bad(cdoc, ("rules",), f"required rule {rid!r} is missing")
+        elif _STRENGTH[rules[rid].action.value] < _STRENGTH[action]:
+            idx = list(rules).index(rid)
+            bad(cdoc, ("rules", idx, "action"),
+                f"rule {rid!r} must be at least as strict as {action!r}")
+
+    for dup in _dupes(t.id for t in protos.ingredients):
+        bad(pdoc, ("ingredients",), f"duplicate ingredient id {dup!r}")
+    for i, t in enumerate(protos.ingredients):
+        check_sources(pdoc, ("ingredients", i), t.sources)
+    for section in ("precare", "aftercare"):
+        items: list[CareItem] = getattr(protos.common, section)
+        for i, item in enumerate(items):
+            check_sources(pdoc, ("common", section, i), item.sources)
+            if item.rule is not None and item.rule not in rules:
+                bad(pdoc, ("common", section, i, "rule"), f"no rule {item.rule!r}")
+        if REQUIRED_CARE[section] not in {c.id for c in items}:
+            bad(pdoc, ("common", section), f"item {REQUIRED_CARE[section]!r} is missing")
+    for dup in _dupes(p.id for p in protos.protocols):
+        bad(pdoc, ("protocols",), f"duplicate protocol id {dup!r}")
+    present = {p.id for p in protos.protocols}
+    for pid in REQUIRED_PROTOCOLS:
+        if pid not in present:
+            bad(pdoc, ("protocols",), f"required protocol {pid!r} is missing")
+    for i, proto in enumerate(protos.protocols):
+        loc = ("protocols", i)
+        check_sources(pdoc, loc, proto.sources)
+        for k, ing in enumerate(proto.ingredients):
+            if ing not in ingredients:
+                hint = close_matches(ing, ingredients)
+                bad(pdoc, loc + ("ingredients", k), f"no ingredient {ing!r}" + (
+                    f" (did you mean {hint[0]!r}?)" if hint else ""))
+        for k, rid in enumerate(proto.exempt_rules):
+            if rid not in rules:
+                hint = close_matches(rid, rules)
+                bad(pdoc, loc + ("exempt_rules", k), f"no rule {rid!r}" + (
+                    f" (did you mean {hint[0]!r}?)" if hint else ""))
+        for dup in _dupes(ph.id for ph in proto.phases):
+            bad(pdoc, loc + ("phases",), f"duplicate phase id {dup!r}")
+        for k, phase in enumerate(proto.phases):
+            check_sources(pdoc, loc + ("phases", k), phase.sources)
+            for dup in _dupes(str(c.per_week) for c in phase.per_week):
+                bad(pdoc, loc + ("phases", k, "per_week"), f"per_week {dup} listed twice")
+        if not proto.course_phases():
+            bad(pdoc, loc + ("phases",), "needs at least one phase that is not maintenance")
+        for section in ("precare", "aftercare"):
+            for k, item in enumerate(getattr(proto, section)):
+                check_sources(pdoc, loc + (section, k), item.sources)
+                if item.rule is not None and item.rule not in rules:
+                    bad(pdoc, loc + (section, k, "rule"), f"no rule {item.rule!r}")
+    return out

@@ -1,0 +1,110 @@
+"""Names a practitioner types -> known terms: synonyms, phrases, and close suggestions."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from meso_cli.models import Dataset, Term, TermKind
+
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words; hyphens, underscores, punctuation and extra spaces fall away."""
+    return _TOKEN.findall(text.casefold())
+
+
+@dataclass(frozen=True)
+class Match:
+    term: str
+    name: str
+
+
+@dataclass
+class Vocabulary:
+    """Every name of a set of terms, indexed by its letters and digits alone."""
+
+    index: dict[str, Match]
+    longest: int
+    _cache: dict[str, tuple[Match, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, terms: Iterable[Term]) -> Vocabulary:
+        index: dict[str, Match] = {}
+        for term in terms:
+            for name in term.names:
+                index.setdefault("".join(tokens(name)), Match(term.id, term.names[0]))
+        return cls(index, max((len(k) for k in index), default=0))
+
+    def match(self, text: str) -> tuple[Match, ...]:
+        """Every known term in `text`; a term inside a longer matched phrase is dropped.
+
+        "Type 2 diabetes" and "type-2 Diabetes" both find diabetes; "anti-coagulant" finds
+        anticoagulant because runs of adjacent words are also tried joined together.
+        """
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        words = tokens(text)
+        hits: list[tuple[int, int, Match]] = []
+        for i in range(len(words)):
+            key = ""
+            for j in range(i, len(words)):
+                key += words[j]
+                if len(key) > self.longest:
+                    break
+                found = self.index.get(key)
+                if found is not None:
+                    hits.append((i, j + 1, found))
+        kept: list[Match] = []
+        for i, j, m in hits:
+            inside = any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in hits)
+            if not inside and all(k.term != m.term for k in kept):
+                kept.append(m)
+        result = tuple(kept)
+        if len(self._cache) < 100_000:
+            self._cache[text] = result
+        return result
+
+    def suggest(self, text: str, n: int = 3) -> list[str]:
+        """Up to `n` known names that look like `text` (or like one of its words)."""
+        names = {key: m.name for key, m in self.index.items()}
+        squashed = "".join(tokens(text))
+        found = difflib.get_close_matches(squashed, list(names), n=n, cutoff=0.6)
+        for word in tokens(text):
+            if len(word) >= 4:
+                found += difflib.get_close_matches(word, list(names), n=n, cutoff=0.75)
+        out: list[str] = []
+        for key in found:
+            shown = names[key]
+            if shown not in out:
+                out.append(shown)
+        return out[:n]
+
+
+@dataclass
+class Vocabularies:
+    conditions: Vocabulary
+    medications: Vocabulary
+    allergens: Vocabulary
+
+
+_built: dict[str, Vocabularies] = {}
+
+
+def vocabularies(data: Dataset) -> Vocabularies:
+    """Built once per data set (keyed by its hash) and reused for every patient."""
+    found = _built.get(data.version)
+    if found is None:
+        found = Vocabularies(
+            conditions=Vocabulary.of(data.terms[TermKind.CONDITION]),
+            medications=Vocabulary.of(data.terms[TermKind.MEDICATION]),
+            allergens=Vocabulary.of(
+                [*data.terms[TermKind.INGREDIENT], *data.terms[TermKind.MEDICATION]]
+            ),
+        )
+        _built[data.version] = found
+    return found

@@ -1,0 +1,453 @@
+"""Pydantic v2 models: the clinical data, the patient, and every result the tool returns."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+SCHEMA_VERSION = "1"
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: Any) -> date:
+    # Only a real calendar date or a YYYY-MM-DD string: pydantic's lax mode would read an
+    # integer as a Unix timestamp (`birth_date: 1988` -> 1970-01-01), which must not pass.
+    if isinstance(value, date) and type(value) is date:
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a real date") from exc
+    raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+
+
+IsoDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date"}),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- clinical data -------------------------------------------------------------------------
+
+
+class Action(StrEnum):
+    EXCLUDE = "exclude"
+    REVIEW = "review"
+    DEFER = "defer"
+
+
+class Verdict(StrEnum):
+    ELIGIBLE = "eligible"
+    DEFERRED = "deferred"
+    REVIEW = "review"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class TermKind(StrEnum):
+    CONDITION = "condition"
+    MEDICATION = "medication"
+    INGREDIENT = "ingredient"
+
+
+class Term(Strict):
+    """A name a practitioner may type, with its synonyms and brand names."""
+
+    id: StrictStr = Field(description="Stable id used by rules and protocols.")
+    names: list[StrictStr] = Field(
+        min_length=1, description="Display name first, then synonyms, brand names, spellings."
+    )
+    note: StrictStr | None = Field(default=None, description="Why this term is known.")
+    sources: list[StrictStr] = Field(default_factory=list)
+
+
+class AgeBelow(Strict):
+    age_below: StrictInt = Field(description="Fires when the age on the start date is below this.")
+
+
+class AgeAbove(Strict):
+    age_above: StrictInt = Field(description="Fires when the age on the start date is above this.")
+
+
+class Flag(Strict):
+    flag: Literal["pregnant", "breastfeeding", "fever"]
+
+
+class HasCondition(Strict):
+    conditions: list[StrictStr] = Field(
+        min_length=1, description="Condition term ids; any active one fires the rule."
+    )
+
+
+class TakesMedication(Strict):
+    medications: list[StrictStr] = Field(
+        min_length=1, description="Medication term ids; any one listed fires the rule."
+    )
+    washout_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        description="With a washout, the rule fires only if the last dose is fewer than this "
+        "many days before the start, and lasts until last dose + washout.",
+    )
+
+
+class MedicationCount(Strict):
+    medication_count_at_least: StrictInt = Field(
+        ge=1, description="Fires when the patient lists at least this many medications."
+    )
+
+
+class IngredientAllergy(Strict):
+    ingredient_allergy: Literal[True] = Field(
+        description="Fires on an allergy to an ingredient of the chosen protocol."
+    )
+
+
+class UnrecognizedTerm(Strict):
+    unrecognized_term: Literal[True] = Field(
+        description="Fires on a condition, medication or allergy that matches no known term."
+    )
+
+
+class AnyOf(Strict):
+    any: list[Trigger] = Field(min_length=2, description="Fires when any of these holds.")
+
+
+_TRIGGERS: dict[str, type[Strict]] = {
+    "age_below": AgeBelow,
+    "age_above": AgeAbove,
+    "flag": Flag,
+    "conditions": HasCondition,
+    "medications": TakesMedication,
+    "medication_count_at_least": MedicationCount,
+    "ingredient_allergy": IngredientAllergy,
+    "unrecognized_term": UnrecognizedTerm,
+    "any": AnyOf,
+}
+
+
+def _trigger_tag(value: Any) -> str | None:
+    # Pick the trigger type by its defining key, so an error names one type, not eight.
+    if isinstance(value, dict):
+        for key, model in _TRIGGERS.items():
+            if key in value:
+                return model.__name__
+        return None
+    return type(value).__name__
+
+
+Trigger = Annotated[
+    Annotated[AgeBelow, Tag("AgeBelow")]
+    | Annotated[AgeAbove, Tag("AgeAbove")]
+    | Annotated[Flag, Tag("Flag")]
+    | Annotated[HasCondition, Tag("HasCondition")]
+    | Annotated[TakesMedication, Tag("TakesMedication")]
+    | Annotated[MedicationCount, Tag("MedicationCount")]
+    | Annotated[IngredientAllergy, Tag("IngredientAllergy")]
+    | Annotated[UnrecognizedTerm, Tag("UnrecognizedTerm")]
+    | Annotated[AnyOf, Tag("AnyOf")],
+    Discriminator(
+        _trigger_tag,
+        custom_error_type="trigger",
+        custom_error_message="a trigger needs one of the keys " + ", ".join(_TRIGGERS),
+    ),
+]
+
+
+AnyOf.model_rebuild()
+
+
+class Rule(Strict):
+    """A contraindication: when it fires, what it does, why, and who says so."""
+
+    id: StrictStr
+    action: Action
+    title: StrictStr
+    when: list[Trigger] = Field(
+        min_length=1,
+        description="Every trigger must hold; findings are reported per match of the first.",
+    )
+    rationale: StrictStr = Field(description="What the sources say, quoted or paraphrased.")
+    advice: StrictStr = Field(description="What the practitioner should do.")
+    sources: list[StrictStr] = Field(min_length=1)
+
+
+class Interval(Strict):
+    """Days between consecutive sessions."""
+
+    min: StrictInt = Field(ge=1)
+    target: StrictInt
+    max: StrictInt
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if not self.min <= self.target <= self.max:
+            raise ValueError(f"need min <= target <= max, got {self.min}/{self.target}/{self.max}")
+        return self
+
+
+class Cadence(Interval):
+    per_week: StrictInt = Field(ge=1, le=7, description="Sessions per week (--per-week).")
+
+
+class SessionCount(Strict):
+    min: StrictInt = Field(ge=0)
+    default: StrictInt
+    max: StrictInt
+    usual_max: StrictInt | None = Field(
+        default=None, description="The usual upper end when the sources allow more in some cases."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SessionCount:
+        if not self.min <= self.default <= self.max:
+            got = f"{self.min}/{self.default}/{self.max}"
+            raise ValueError(f"need min <= default <= max, got {got}")
+        if self.usual_max is not None and not self.default <= self.usual_max <= self.max:
+            raise ValueError("usual_max must lie between default and max")
+        return self
+
+
+class Phase(Strict):
+    id: StrictStr
+    name: StrictStr
+    sessions: SessionCount
+    interval_days: Interval
+    per_week: list[Cadence] = Field(
+        default_factory=list,
+        description="Cadences the sources allow, by sessions per week (--per-week).",
+    )
+    maintenance: StrictBool = Field(
+        default=False, description="A maintenance series after the course proper."
+    )
+    sources: list[StrictStr] = Field(min_length=1)
+
+
+class CareItem(Strict):
+    """Something the patient does before or after sessions; durations give dated lines."""
+
+    id: StrictStr
+    text: StrictStr
+    days_before_first: StrictInt | None = None
+    days_after_each: StrictInt | None = None
+    hours_after_each: StrictInt | None = None
+    days_after_last: StrictInt | None = None
+    rule: StrictStr | None = Field(
+        default=None, description="The rule this item serves; dropped where the rule is exempt."
+    )
+    sources: list[StrictStr] = Field(min_length=1)
+
+
+class Range(Strict):
+    min: float
+    max: float
+
+
+class Protocol(Strict):
+    id: StrictStr
+    name: StrictStr
+    indications: list[StrictStr] = Field(min_length=1)
+    injects: StrictBool = Field(description="False for no-needle: nothing is injected.")
+    session_minutes: StrictInt | None = None
+    needle_depth_mm: Range | None = None
+    ingredients: list[StrictStr] = Field(description="Ingredient term ids, for the allergy rule.")
+    exempt_rules: list[StrictStr] = Field(
+        default_factory=list, description="Rules that do not apply to this protocol."
+    )
+    exempt_reason: StrictStr | None = None
+    phases: list[Phase] = Field(min_length=1)
+    precare: list[CareItem] = Field(default_factory=list)
+    aftercare: list[CareItem] = Field(default_factory=list)
+    results: StrictStr
+    maintenance: StrictStr | None = None
+    sources: list[StrictStr] = Field(min_length=1)
+
+    def course_phases(self) -> list[Phase]:
+        return [p for p in self.phases if not p.maintenance]
+
+
+class Dataset(Strict):
+    """Everything loaded from a data directory, indexed, with the hash of the files used."""
+
+    terms: dict[TermKind, list[Term]]
+    rules: list[Rule]
+    protocols: list[Protocol]
+    common_precare: list[CareItem]
+    common_aftercare: list[CareItem]
+    version: str = Field(description="sha256 of the data files.")
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def protocol(self, protocol_id: str) -> Protocol | None:
+        return next((p for p in self.protocols if p.id == protocol_id), None)
+
+
+# --- the patient ---------------------------------------------------------------------------
+
+
+def _named(value: Any) -> Any:
+    # `- warfarin` is shorthand for `- {name: warfarin}`.
+    return {"name": value} if isinstance(value, str) else value
+
+
+class ConditionEntry(Strict):
+    name: StrictStr = Field(min_length=1)
+    resolved_on: IsoDate | None = Field(
+        default=None, description="First day on which the condition no longer applies."
+    )
+
+
+class MedicationEntry(Strict):
+    name: StrictStr = Field(min_length=1)
+    last_dose: IsoDate | None = Field(
+        default=None, description="Date of the last dose; absent means it is being taken now."
+    )
+
+
+class SunPeriod(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: IsoDate = Field(alias="from")
+    end: IsoDate = Field(alias="to")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SunPeriod:
+        if self.end < self.start:
+            raise ValueError(f"'to' {self.end} is before 'from' {self.start}")
+        return self
+
+
+Condition = Annotated[ConditionEntry, BeforeValidator(_named)]
+Medication = Annotated[MedicationEntry, BeforeValidator(_named)]
+
+
+class Patient(Strict):
+    """One patient file. Flags left out are taken as false and reported as assumptions."""
+
+    id: StrictStr | None = Field(default=None, description="The clinic's patient id.")
+    birth_date: IsoDate | None = None
+    age: StrictInt | None = Field(
+        default=None, ge=0, le=130, description="Whole years at the reference date."
+    )
+    sex: Literal["female", "male", "other"] | None = None
+    pregnant: StrictBool | None = Field(default=None, description="Default false (assumed).")
+    breastfeeding: StrictBool | None = Field(default=None, description="Default false (assumed).")
+    fever: StrictBool | None = Field(default=None, description="Default false (assumed).")
+    conditions: list[Condition] = Field(
+        default_factory=list, description="A name, or {name, resolved_on}."
+    )
+    medications: list[Medication] = Field(
+        default_factory=list, description="A name, or {name, last_dose}."
+    )
+    allergies: list[Annotated[StrictStr, Field(min_length=1)]] = Field(default_factory=list)
+    sun_exposure: list[SunPeriod] = Field(
+        default_factory=list, description="Planned sun or solarium periods."
+    )
+    sessions_done: list[IsoDate] = Field(
+        default_factory=list, description="Dates of sessions of this course already given."
+    )
+
+    @model_validator(mode="after")
+    def _has_age(self) -> Patient:
+        if self.birth_date is None and self.age is None:
+            raise ValueError("give birth_date or age")
+        return self
+
+    @field_validator("sessions_done")
+    @classmethod
+    def _distinct(cls, value: list[date]) -> list[date]:
+        if len(set(value)) != len(value):
+            raise ValueError("the same date is listed twice")
+        return sorted(value)
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+class Finding(Strict):
+    rule: str = Field(description="The rule id.")
+    action: Action
+    title: str
+    detail: str = Field(description="What was found and what it means for this patient.")
+    matched: str | None = Field(description="The patient's own words that fired the rule.")
+    until: IsoDate | None = Field(description="For a deferral: the first day it no longer holds.")
+    sources: list[str]
+    cleared: bool = Field(description="Cleared by the practitioner with --clear.")
+    advice: str = Field(description="What to do.")
+    suggestions: list[str] = Field(
+        default_factory=list, description="Close known terms, for an unrecognized one."
+    )
+
+
+class Screening(Strict):
+    patient_id: str | None
+    protocol: str | None
+    reference_date: IsoDate
+    verdict: Verdict
+    earliest_start: IsoDate | None = Field(
+        description="Latest of the reference date and every deferral's end; null when not "
+        "eligible or a deferral has no known end."
+    )
+    findings: list[Finding]
+    data_version: str = Field(description="sha256 of the data files used.")
+    evaluated_on: IsoDate = Field(description="The date the rules were applied to (the start).")
+    assumed: list[str] = Field(description="Facts taken as given because the file was silent.")
+    cleared: list[str] = Field(description="Rule ids cleared with --clear.")
+    not_applicable: list[str] = Field(
+        default_factory=list, description="Rules that do not apply to the chosen protocol."
+    )
+    schema_version: str = SCHEMA_VERSION
+    meso_version: str
+
+
+class Session(Strict):
+    number: int
+    date: IsoDate
+    phase: str
+    days_since_previous: int | None
+    done: bool
+
+
+class KeyDates(Strict):
+    stop_nsaids_by: IsoDate | None
+    first_session: IsoDate | None = Field(description="The first session still to come.")
+    last_session: IsoDate | None
+    sun_avoid_until: IsoDate | None = Field(description="Last session + the sun-avoidance days.")
+
+
+class Plan(Strict):
+    screening: Screening
+    protocol: str
+    sessions: list[Session]
+    key_dates: KeyDates
+    aftercare: list[str]
+    warnings: list[str]
+    start_moved_from: IsoDate | None = Field(
+        default=None, description="The requested start, when a deferral moved it."
+    )
+    schema_version: str = SCHEMA_VERSION
+    meso_version: str

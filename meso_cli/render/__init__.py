@@ -1,0 +1,1 @@
+"""Renderers: each returns text or a Rich renderable; none prints."""

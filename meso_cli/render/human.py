@@ -1,0 +1,190 @@
+"""Rich renderables for people: the verdict first, in words and symbols, never colour alone."""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from meso_cli.models import Action, Dataset, Finding, Protocol, Rule, Screening, Verdict
+
+VERDICT_LOOK: dict[Verdict, tuple[str, str, str]] = {
+    Verdict.ELIGIBLE: ("✓", "ELIGIBLE", "bold green"),
+    Verdict.DEFERRED: ("…", "DEFERRED", "bold yellow"),
+    Verdict.REVIEW: ("?", "REVIEW REQUIRED", "bold magenta"),
+    Verdict.NOT_ELIGIBLE: ("✗", "NOT ELIGIBLE", "bold red"),
+}
+
+ACTION_LOOK: dict[Action, tuple[str, str, str]] = {
+    Action.EXCLUDE: ("✗", "EXCLUDE", "red"),
+    Action.REVIEW: ("?", "REVIEW", "magenta"),
+    Action.DEFER: ("…", "DEFER", "yellow"),
+}
+
+
+def verdict_line(s: Screening) -> Text:
+    symbol, word, style = VERDICT_LOOK[s.verdict]
+    line = Text(f"{symbol} {word}", style=style)
+    match s.verdict:
+        case Verdict.ELIGIBLE:
+            line.append(f" — may treat from {s.earliest_start}")
+        case Verdict.DEFERRED:
+            line.append(
+                f" — first session from {s.earliest_start}"
+                if s.earliest_start
+                else " — no start date until the deferral has an end"
+            )
+        case Verdict.REVIEW:
+            line.append(" — a practitioner must decide (--clear RULE once decided)")
+        case Verdict.NOT_ELIGIBLE:
+            line.append(" — do not treat")
+        case _:
+            assert_never(s.verdict)
+    return line
+
+
+def _finding(f: Finding) -> RenderableType:
+    symbol, word, style = ACTION_LOOK[f.action]
+    head = Text()
+    head.append(f"{symbol} {word}", style=style)
+    head.append(f"  {f.title}", style="bold")
+    head.append(f"  [{f.rule}]")
+    if f.cleared:
+        head.append("  CLEARED", style="bold green")
+    lines: list[RenderableType] = [head]
+    body = Text()
+    body.append(f.detail)
+    if f.until is not None:
+        body.append(f"\nuntil {f.until}")
+    body.append(f"\n→ {f.advice}")
+    body.append(f"\nsources: {', '.join(f.sources)}", style="dim")
+    lines.append(Padding(body, (0, 0, 0, 4)))
+    return Group(*lines)
+
+
+def screening_view(s: Screening) -> RenderableType:
+    parts: list[RenderableType] = [verdict_line(s)]
+    facts = [
+        f"patient {s.patient_id or '(no id)'}",
+        f"protocol {s.protocol or '(none chosen)'}",
+        f"reference date {s.reference_date}",
+    ]
+    if s.evaluated_on != s.reference_date:
+        facts.append(f"start {s.evaluated_on}")
+    parts.append(Text(" · ".join(facts), style="dim"))
+    parts.append(Text())
+    if s.findings:
+        parts.append(Text(f"Findings ({len(s.findings)})", style="bold underline"))
+        parts.extend(_finding(f) for f in s.findings)
+    else:
+        parts.append(Text("No contraindication found."))
+    if s.not_applicable:
+        parts.append(Text(f"Not applicable to {s.protocol}: {', '.join(s.not_applicable)}"))
+    if s.assumed:
+        parts.append(Text())
+        parts.append(Text("Assumed — confirm with the patient", style="bold underline"))
+        parts.extend(Text(f"• {a}") for a in s.assumed)
+    if s.cleared:
+        parts.append(Text(f"Cleared by the practitioner: {', '.join(s.cleared)}"))
+    return Group(*parts)
+
+
+def rules_table(rules: list[Rule]) -> RenderableType:
+    table = Table(title="Contraindication rules", show_lines=False, expand=False)
+    table.add_column("rule")
+    table.add_column("action")
+    table.add_column("title")
+    table.add_column("sources")
+    for r in rules:
+        symbol, word, style = ACTION_LOOK[r.action]
+        table.add_row(
+            r.id,
+            Text(f"{symbol} {word.lower()}", style=style),
+            r.title,
+            ", ".join(s[:3] for s in r.sources),
+        )
+    return table
+
+
+def rule_view(r: Rule) -> RenderableType:
+    symbol, word, style = ACTION_LOOK[r.action]
+    head = Text()
+    head.append(f"{r.id}  ", style="bold")
+    head.append(f"{symbol} {word}", style=style)
+    head.append(f"  {r.title}")
+    return Group(
+        head,
+        Text(f"Why: {r.rationale}"),
+        Text(f"Do: {r.advice}"),
+        Text(f"Sources: {', '.join(r.sources)}", style="dim"),
+    )
+
+
+def protocols_table(protocols: list[Protocol]) -> RenderableType:
+    table = Table(title="Protocols", expand=False)
+    table.add_column("protocol")
+    table.add_column("course")
+    table.add_column("sources")
+    for p in protocols:
+        table.add_row(p.id, phases_text(p), ", ".join(s[:3] for s in p.sources))
+    return table
+
+
+def phases_text(p: Protocol) -> str:
+    steps = []
+    for ph in p.phases:
+        n = ph.sessions
+        count = f"{n.default}" if n.min == n.max else f"{n.default} ({n.min}–{n.max})"
+        if n.usual_max is not None:
+            count = f"{n.min}–{n.usual_max}, up to {n.max}"
+        iv = ph.interval_days
+        every = f"every {iv.target} d"
+        if iv.min != iv.max:
+            every += f" ({iv.min}–{iv.max})"
+        if ph.per_week:
+            every = " or ".join(f"{c.per_week}×/week" for c in ph.per_week)
+        steps.append(f"{ph.name}: {count}, {every}")
+    return "; then ".join(steps)
+
+
+def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
+    table = Table(title=f"{p.id} — {p.name}", expand=False)
+    table.add_column("phase")
+    table.add_column("sessions")
+    table.add_column("days apart")
+    table.add_column("sources")
+    for ph in p.phases:
+        n, iv = ph.sessions, ph.interval_days
+        sessions = f"{n.default} ({n.min}–{n.max})"
+        if n.usual_max is not None:
+            sessions = f"{n.default} ({n.min}–{n.usual_max}, up to {n.max})"
+        apart = f"{iv.target} ({iv.min}–{iv.max})"
+        for c in ph.per_week:
+            apart += f"\n{c.per_week}×/week: {c.target} ({c.min}–{c.max})"
+        name = ph.name + (" (maintenance)" if ph.maintenance else "")
+        table.add_row(name, sessions, apart, ", ".join(s[:3] for s in ph.sources))
+    names = {t.id: t.names[0] for terms in data.terms.values() for t in terms}
+    lines: list[RenderableType] = [table]
+    facts = [f"For: {', '.join(p.indications)}"]
+    if p.session_minutes:
+        facts.append(f"Session: about {p.session_minutes} minutes")
+    if p.needle_depth_mm:
+        facts.append(f"Needle depth: {p.needle_depth_mm.min:g}–{p.needle_depth_mm.max:g} mm")
+    if not p.injects:
+        facts.append("Injects nothing.")
+    facts.append(f"Ingredients: {', '.join(names.get(i, i) for i in p.ingredients)}")
+    if p.exempt_rules:
+        facts.append(f"Rules not applied: {', '.join(p.exempt_rules)} — {p.exempt_reason or ''}")
+    care = [*data.common_precare, *p.precare]
+    if care:
+        facts.append("Before: " + " ".join(c.text for c in care))
+    facts.append("After: " + " ".join(c.text for c in [*data.common_aftercare, *p.aftercare]))
+    facts.append(f"Results: {p.results}")
+    if p.maintenance:
+        facts.append(f"Maintenance: {p.maintenance}")
+    facts.append(f"Sources: {', '.join(p.sources)}")
+    lines.extend(Text(f) for f in facts)
+    return Group(*lines)

@@ -1,0 +1,358 @@
+"""screen(patient, protocol, data, *, on) -> Screening: pure, no I/O, no clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import assert_never
+
+from meso_cli import __version__
+from meso_cli.errors import MesoError, unknown
+from meso_cli.matching import Match, Vocabularies, vocabularies
+from meso_cli.models import (
+    Action,
+    AgeAbove,
+    AgeBelow,
+    AnyOf,
+    Dataset,
+    Finding,
+    Flag,
+    HasCondition,
+    IngredientAllergy,
+    MedicationCount,
+    Patient,
+    Protocol,
+    Screening,
+    TakesMedication,
+    Trigger,
+    UnrecognizedTerm,
+    Verdict,
+)
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years on `day`. A 29 February birthday comes round on 1 March in other years."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def birthday(birth: date, years: int) -> date:
+    """The day someone born on `birth` turns `years` old."""
+    try:
+        return birth.replace(year=birth.year + years)
+    except ValueError:  # 29 February in a common year
+        return date(birth.year + years, 3, 1)
+
+
+@dataclass(frozen=True)
+class _Hit:
+    matched: str | None
+    detail: str
+    until: date | None = None
+    suggestions: tuple[str, ...] = ()
+    action: Action | None = None  # overrides the rule's action (allergy without a protocol)
+
+
+@dataclass
+class _Entry:
+    kind: str  # condition | medication | allergy
+    name: str
+    matches: tuple[Match, ...]
+    active: bool = True
+    resolved_on: date | None = None
+    last_dose: date | None = None
+
+
+@dataclass
+class _Facts:
+    """What the engine knows about the patient on the evaluation day."""
+
+    patient: Patient
+    day: date
+    on: date
+    age_low: int
+    age_high: int
+    age_text: str
+    entries: list[_Entry]
+    protocol: Protocol | None
+    vocab: Vocabularies
+    ingredient_of: dict[str, list[str]] = field(default_factory=dict)
+
+
+def screen(
+    patient: Patient,
+    protocol: Protocol | None,
+    data: Dataset,
+    *,
+    on: date,
+    start: date | None = None,
+    clear: Iterable[str] = (),
+) -> Screening:
+    """Apply every rule to the patient on `start` (default: the reference date `on`)."""
+    cleared = _check_clear(list(dict.fromkeys(clear)), data)
+    day = start or on
+    facts = _facts(patient, protocol, data, vocabularies(data), on=on, day=day)
+    exempt = set(protocol.exempt_rules) if protocol else set()
+    findings: list[Finding] = []
+    for rule in data.rules:
+        if rule.id in exempt:
+            continue
+        for hit in _fire(rule.when, facts):
+            action = hit.action or rule.action
+            detail = hit.detail
+            if action is Action.DEFER and hit.until is None:
+                detail += "; no end date is known"
+            findings.append(
+                Finding(
+                    rule=rule.id,
+                    action=action,
+                    title=rule.title,
+                    detail=detail,
+                    matched=hit.matched,
+                    until=hit.until if action is Action.DEFER else None,
+                    sources=rule.sources,
+                    cleared=action is Action.REVIEW and rule.id in cleared,
+                    advice=rule.advice,
+                    suggestions=list(hit.suggestions),
+                )
+            )
+    verdict = verdict_of(findings)
+    return Screening(
+        patient_id=patient.id,
+        protocol=protocol.id if protocol else None,
+        reference_date=on,
+        verdict=verdict,
+        earliest_start=_earliest_start(verdict, findings, on),
+        findings=findings,
+        data_version=data.version,
+        evaluated_on=day,
+        assumed=_assumptions(facts),
+        cleared=cleared,
+        not_applicable=sorted(exempt),
+        meso_version=__version__,
+    )
+
+
+def verdict_of(findings: Sequence[Finding]) -> Verdict:
+    """The strongest uncleared finding: not_eligible > review > deferred > eligible."""
+    actions = {f.action for f in findings if not f.cleared}
+    if Action.EXCLUDE in actions:
+        return Verdict.NOT_ELIGIBLE
+    if Action.REVIEW in actions:
+        return Verdict.REVIEW
+    if Action.DEFER in actions:
+        return Verdict.DEFERRED
+    return Verdict.ELIGIBLE
+
+
+def _earliest_start(verdict: Verdict, findings: Sequence[Finding], on: date) -> date | None:
+    if verdict is Verdict.NOT_ELIGIBLE:
+        return None
+    ends = [f.until for f in findings if f.action is Action.DEFER and not f.cleared]
+    if any(end is None for end in ends):
+        return None
+    return max([on, *(e for e in ends if e is not None)])
+
+
+def _check_clear(ids: list[str], data: Dataset) -> list[str]:
+    for rule_id in ids:
+        rule = data.rule(rule_id)
+        if rule is None:
+            raise unknown("rule", rule_id, (r.id for r in data.rules))
+        if rule.action is not Action.REVIEW:
+            raise MesoError(
+                f"--clear {rule_id}: only review rules can be cleared; "
+                f"{rule_id!r} is a {rule.action.value} rule"
+            )
+    return ids
+
+
+def _facts(
+    patient: Patient,
+    protocol: Protocol | None,
+    data: Dataset,
+    vocab: Vocabularies,
+    *,
+    on: date,
+    day: date,
+) -> _Facts:
+    low, high, text = _age_range(patient, on=on, day=day)
+    entries: list[_Entry] = []
+    for c in patient.conditions:
+        active = c.resolved_on is None or c.resolved_on > day
+        entries.append(
+            _Entry("condition", c.name, vocab.conditions.match(c.name), active, c.resolved_on)
+        )
+    for m in patient.medications:
+        entries.append(
+            _Entry("medication", m.name, vocab.medications.match(m.name), last_dose=m.last_dose)
+        )
+    for a in patient.allergies:
+        entries.append(_Entry("allergy", a, vocab.allergens.match(a)))
+    ingredient_of: dict[str, list[str]] = {}
+    for p in data.protocols:
+        for ing in p.ingredients:
+            ingredient_of.setdefault(ing, []).append(p.id)
+    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab, ingredient_of)
+
+
+def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]:
+    """Youngest and oldest the patient can be on `day`, and how that was worked out."""
+    if patient.birth_date is not None:
+        if patient.birth_date > on:
+            raise MesoError(f"birth_date {patient.birth_date} is after the reference date {on}")
+        if patient.age is not None and age_on(patient.birth_date, on) != patient.age:
+            raise MesoError(
+                f"age {patient.age} does not match birth_date {patient.birth_date} "
+                f"(age {age_on(patient.birth_date, on)} on {on}); give one of them"
+            )
+        age = age_on(patient.birth_date, day)
+        return age, age, f"age {age} on {day}"
+    assert patient.age is not None  # the model requires one of the two
+    if day <= on:
+        return patient.age, patient.age, f"age {patient.age}"
+    # Without a birth date a birthday may fall between the reference date and the start.
+    low = patient.age + age_on(on, day)
+    high = low + (1 if (day - birthday(on, age_on(on, day))).days > 0 else 0)
+    shown = f"age {low}" if low == high else f"age {low} or {high}"
+    return low, high, f"{shown} on {day} (age {patient.age} on {on}, birth date not given)"
+
+
+def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:
+    """Hits of the first trigger, provided every other trigger holds too."""
+    first, *rest = triggers
+    hits = _hits(first, facts)
+    if hits and all(_hits(t, facts) for t in rest):
+        extra = "; ".join(h.detail for t in rest for h in _hits(t, facts)[:1])
+        if extra:
+            hits = [_Hit(h.matched, f"{h.detail}; {extra}", h.until, h.suggestions) for h in hits]
+        return hits
+    return []
+
+
+def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
+    match trigger:
+        case AgeBelow(age_below=limit):
+            if facts.age_low >= limit:
+                return []
+            turns = ""
+            if facts.patient.birth_date is not None:
+                turns = f"; turns {limit} on {birthday(facts.patient.birth_date, limit)}"
+            return [_Hit(facts.age_text, f"{facts.age_text}, under {limit}{turns}")]
+        case AgeAbove(age_above=limit):
+            if facts.age_high <= limit:
+                return []
+            return [_Hit(facts.age_text, f"{facts.age_text}, over {limit}")]
+        case Flag(flag=name):
+            if getattr(facts.patient, name) is not True:
+                return []
+            return [_Hit(f"{name}: true", f"{name}: true in the patient file; no end date known")]
+        case HasCondition(conditions=ids):
+            return [
+                _Hit(e.name, _condition_detail(e, m), e.resolved_on)
+                for e in facts.entries
+                if e.kind == "condition" and e.active
+                for m in _matching(e, ids)
+            ]
+        case TakesMedication(medications=ids, washout_days=washout):
+            return [
+                hit
+                for e in facts.entries
+                if e.kind == "medication"
+                for m in _matching(e, ids)
+                for hit in _medication_hit(e, m, washout, facts)
+            ]
+        case MedicationCount(medication_count_at_least=n):
+            names = [e.name for e in facts.entries if e.kind == "medication"]
+            if len(names) < n:
+                return []
+            return [_Hit(", ".join(names), f"{len(names)} medications: {', '.join(names)}")]
+        case IngredientAllergy():
+            return _allergy_hits(facts)
+        case UnrecognizedTerm():
+            return [_unrecognized(e, facts.vocab) for e in facts.entries if not e.matches]
+        case AnyOf(any=options):
+            return [hit for option in options for hit in _hits(option, facts)]
+        case _:
+            assert_never(trigger)
+
+
+def _matching(entry: _Entry, ids: Sequence[str]) -> list[Match]:
+    return [m for m in entry.matches if m.term in ids]
+
+
+def _condition_detail(entry: _Entry, match: Match) -> str:
+    known = "" if entry.name.casefold() == match.name.casefold() else f" (read as {match.name})"
+    if entry.resolved_on is not None:
+        return f"{entry.name}{known}; resolves on {entry.resolved_on}"
+    return f"{entry.name}{known}"
+
+
+def _medication_hit(
+    entry: _Entry, match: Match, washout: int | None, facts: _Facts
+) -> list[_Hit]:
+    known = "" if entry.name.casefold() == match.name.casefold() else f" ({match.name})"
+    if washout is None:
+        when = f", last dose {entry.last_dose}" if entry.last_dose else ", taken now"
+        return [_Hit(entry.name, f"{entry.name}{known}{when}")]
+    last = entry.last_dose or facts.on
+    until = last + timedelta(days=washout)
+    if until <= facts.day:
+        return []
+    if entry.last_dose is None:
+        detail = (
+            f"{entry.name}{known} taken now (no last_dose): stop it; "
+            f"first session from {until} if the last dose is on {facts.on}"
+        )
+    else:
+        detail = f"last dose of {entry.name}{known} {last}: first session from {until}"
+    return [_Hit(entry.name, detail, until)]
+
+
+def _allergy_hits(facts: _Facts) -> list[_Hit]:
+    hits = []
+    for e in facts.entries:
+        if e.kind != "allergy":
+            continue
+        for m in e.matches:
+            in_protocols = facts.ingredient_of.get(m.term, [])
+            if facts.protocol is not None:
+                if m.term in facts.protocol.ingredients:
+                    hits.append(
+                        _Hit(e.name, f"allergy to {m.name}, an ingredient of {facts.protocol.id}")
+                    )
+            elif in_protocols:
+                # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
+                hits.append(
+                    _Hit(
+                        e.name,
+                        f"allergy to {m.name}, an ingredient of {', '.join(in_protocols)}; "
+                        "choose a protocol with --protocol to check it",
+                        action=Action.REVIEW,
+                    )
+                )
+    return hits
+
+
+def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
+    by_kind = {"condition": vocab.conditions, "medication": vocab.medications}
+    near = by_kind.get(entry.kind, vocab.allergens).suggest(entry.name)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    detail = f"{entry.kind} {entry.name!r} matches no known term{hint}"
+    return _Hit(entry.name, detail, suggestions=tuple(near))
+
+
+def _assumptions(facts: _Facts) -> list[str]:
+    p = facts.patient
+    out = []
+    for flag in ("pregnant", "breastfeeding", "fever"):
+        if getattr(p, flag) is None:
+            out.append(f"{flag}: not stated, taken as no")
+    if p.birth_date is None:
+        out.append(f"birth date not given: {facts.age_text}")
+    for e in facts.entries:
+        if e.kind == "condition" and not e.active:
+            out.append(f"{e.name}: resolved on {e.resolved_on}, not counted")
+        if e.kind == "medication" and e.last_dose is None and e.matches:
+            out.append(f"{e.name}: no last_dose given, taken as being taken now")
+    return out

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import pytest
+
+from meso_cli.data import load_dataset, packaged_data_dir
+from meso_cli.models import Dataset
+
+
+@pytest.fixture(scope="session")
+def data() -> Dataset:
+    return load_dataset(packaged_data_dir())
