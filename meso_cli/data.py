@@ -334,6 +334,10 @@ def load_dataset(directory: Path) -> Dataset:
     """Load, validate and cross-check a data directory; every problem names file and line."""
     if not directory.is_dir():
         raise file_error(str(directory), None, "data directory not found")
+    key = _cache_key(directory)
+    cached = _from_cache(key)
+    if cached is not None:
+        return cached
     docs: dict[str, Document] = {}
     problems: list[Problem] = []
     for name in DATA_FILES:
@@ -351,7 +355,7 @@ def load_dataset(directory: Path) -> Dataset:
     problems += _cross_check(contra, protos, docs)
     if problems:
         raise FileProblems("invalid data", problems=problems)
-    return Dataset(
+    dataset = Dataset(
         terms={
             TermKind.CONDITION: contra.terms.conditions,
             TermKind.MEDICATION: contra.terms.medications,
@@ -363,6 +367,62 @@ def load_dataset(directory: Path) -> Dataset:
         common_aftercare=protos.common.aftercare,
         version=data_version(directory),
     )
+    _to_cache(key, dataset)
+    return dataset
+
+
+# Parsing and validating the YAML costs more than the rest of a `meso screen`, so a dataset that
+# passed validation is kept, pickled, in the user's cache directory. It is used only when its key
+# matches: the sha256 of the data files' bytes, of the code that defines and checks the models,
+# and of the Python and pydantic versions. Any problem with the cache falls back to loading.
+_CODE_FILES = ("models.py", "data.py", "__init__.py")
+
+
+def _cache_key(directory: Path) -> str:
+    import sys
+
+    import pydantic
+
+    digest = hashlib.sha256(f"{sys.version}\0{pydantic.VERSION}\0".encode())
+    digest.update(data_version(directory).encode())
+    here = Path(__file__).resolve().parent
+    for name in _CODE_FILES:
+        try:
+            digest.update((here / name).read_bytes())
+        except OSError:
+            digest.update(b"?")
+    return digest.hexdigest()
+
+
+def _cache_file(key: str) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "meso" / f"dataset-{key[:32]}.pickle"
+
+
+def _from_cache(key: str) -> Dataset | None:
+    import pickle
+
+    try:
+        stored = pickle.loads(_cache_file(key).read_bytes())
+    except Exception:  # missing, unreadable, truncated or from another version: load afresh
+        return None
+    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+        return None
+    dataset = stored[1]
+    return dataset if isinstance(dataset, Dataset) else None
+
+
+def _to_cache(key: str, dataset: Dataset) -> None:
+    import pickle
+
+    path = _cache_file(key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps((key, dataset), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home or a full disk: the next run loads the YAML again
 
 
 def _validate_part(doc: Document, model: type[M], problems: list[Problem]) -> M | None:

@@ -30,6 +30,7 @@ class Vocabulary:
     index: dict[str, Match]
     longest: int
     _cache: dict[str, tuple[Match, ...]] = field(default_factory=dict)
+    _suggested: dict[tuple[str, int], list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, terms: Iterable[Term]) -> Vocabulary:
@@ -71,6 +72,15 @@ class Vocabulary:
 
     def suggest(self, text: str, n: int = 3) -> list[str]:
         """Up to `n` known names that look like `text` (or like one of its words)."""
+        # difflib is slow and a batch meets the same unknown words again and again.
+        cached = self._suggested.get((text, n))
+        if cached is None:
+            cached = self._suggest(text, n)
+            if len(self._suggested) < 100_000:
+                self._suggested[(text, n)] = cached
+        return list(cached)
+
+    def _suggest(self, text: str, n: int) -> list[str]:
         names = {key: m.name for key, m in self.index.items()}
         squashed = "".join(tokens(text))
         found = difflib.get_close_matches(squashed, list(names), n=n, cutoff=0.6)

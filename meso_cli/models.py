@@ -341,8 +341,12 @@ class SunPeriod(Strict):
         return self
 
 
-Condition = Annotated[ConditionEntry, BeforeValidator(_named)]
-Medication = Annotated[MedicationEntry, BeforeValidator(_named)]
+Condition = Annotated[
+    ConditionEntry, BeforeValidator(_named, json_schema_input_type=str | ConditionEntry)
+]
+Medication = Annotated[
+    MedicationEntry, BeforeValidator(_named, json_schema_input_type=str | MedicationEntry)
+]
 
 
 class Patient(Strict):
@@ -430,6 +434,11 @@ class Session(Strict):
     phase: str
     days_since_previous: int | None
     done: bool
+    note: str | None = Field(
+        default=None,
+        description="Why the session is not on its target day, e.g. the holiday it was moved "
+        "from.",
+    )
 
 
 class KeyDates(Strict):

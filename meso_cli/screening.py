@@ -219,15 +219,33 @@ def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]
 
 
 def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:
-    """Hits of the first trigger, provided every other trigger holds too."""
+    """Hits of the first trigger, provided every other trigger holds too.
+
+    A compound rule (several triggers) gives one hit: "angina" and "heart failure" with two
+    medications are one reason not to treat, not two.
+    """
     first, *rest = triggers
     hits = _hits(first, facts)
-    if hits and all(_hits(t, facts) for t in rest):
-        extra = "; ".join(h.detail for t in rest for h in _hits(t, facts)[:1])
-        if extra:
-            hits = [_Hit(h.matched, f"{h.detail}; {extra}", h.until, h.suggestions) for h in hits]
+    if not hits:
+        return []
+    if not rest:
         return hits
-    return []
+    others = [_hits(t, facts) for t in rest]
+    if not all(others):
+        return []
+    matched = [h.matched for h in hits if h.matched]
+    details = [h.detail for h in hits] + [found[0].detail for found in others]
+    ends = [h.until for h in hits]
+    until = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+    return [
+        _Hit(
+            ", ".join(dict.fromkeys(matched)) or None,
+            "; ".join(dict.fromkeys(details)),
+            until,
+            tuple(dict.fromkeys(s for h in hits for s in h.suggestions)),
+            hits[0].action,
+        )
+    ]
 
 
 def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
@@ -316,17 +334,18 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
             continue
         for m in e.matches:
             in_protocols = facts.ingredient_of.get(m.term, [])
+            what = e.name if e.name.casefold() == m.name.casefold() else f"{e.name} ({m.name})"
             if facts.protocol is not None:
                 if m.term in facts.protocol.ingredients:
                     hits.append(
-                        _Hit(e.name, f"allergy to {m.name}, an ingredient of {facts.protocol.id}")
+                        _Hit(e.name, f"allergy to {what}, an ingredient of {facts.protocol.id}")
                     )
             elif in_protocols:
                 # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
                 hits.append(
                     _Hit(
                         e.name,
-                        f"allergy to {m.name}, an ingredient of {', '.join(in_protocols)}; "
+                        f"allergy to {what}, an ingredient of {', '.join(in_protocols)}; "
                         "choose a protocol with --protocol to check it",
                         action=Action.REVIEW,
                     )

@@ -5,18 +5,24 @@ from __future__ import annotations
 import json as jsonlib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import BaseModel
 
+from meso_cli.cli import complete
 from meso_cli.cli.app import DataDir, Json, app, load, out, protocol_named, show
 from meso_cli.errors import unknown
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
 @app.command()
 def rules(
-    rule_id: Annotated[str | None, typer.Argument(help="One rule id to show in full.")] = None,
+    rule_id: Annotated[
+        str | None,
+        typer.Argument(help="One rule id to show in full.", autocompletion=complete.rules),
+    ] = None,
     json: Json = False,
     data_dir: DataDir = None,
 ) -> None:
@@ -45,7 +51,10 @@ def rules(
 
 @app.command()
 def protocols(
-    protocol_id: Annotated[str | None, typer.Argument(help="One protocol id to show.")] = None,
+    protocol_id: Annotated[
+        str | None,
+        typer.Argument(help="One protocol id to show.", autocompletion=complete.protocols),
+    ] = None,
     json: Json = False,
     data_dir: DataDir = None,
 ) -> None:

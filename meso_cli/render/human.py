@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from rich.console import Group, RenderableType
-from rich.padding import Padding
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -46,6 +47,47 @@ def verdict_line(s: Screening) -> Text:
     return line
 
 
+class _Hanging:
+    """Text wrapped with a hanging indent and no trailing padding on any line.
+
+    Rich's Padding fills every line to the full width with spaces, which pasted notes and
+    terminal copies carry along; this keeps each line as long as its words.
+    """
+
+    def __init__(self, text: Text, first: str = "", rest: str = "") -> None:
+        self.text, self.first, self.rest = text, first, rest
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        indent = max(cell_len(self.first), cell_len(self.rest))
+        width = max(options.max_width - indent, 20)
+        lines = console.render_lines(self.text, options.update_width(width), pad=False)
+        for i, line in enumerate(lines):
+            while line and not line[-1].text.rstrip():
+                line.pop()
+            if line:
+                last = line[-1]
+                line[-1] = Segment(last.text.rstrip(), last.style, last.control)
+            yield Segment(self.first if i == 0 else self.rest)
+            yield from line
+            yield Segment.line()
+
+
+class _Facts:
+    """Short facts joined by ' · ', breaking lines only between facts where it can."""
+
+    def __init__(self, facts: list[str], style: str = "") -> None:
+        self.facts, self.style = facts, style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines: list[str] = []
+        for fact in self.facts:
+            if lines and cell_len(lines[-1] + " · " + fact) <= options.max_width:
+                lines[-1] += " · " + fact
+            else:
+                lines.append(fact)
+        yield _Hanging(Text("\n".join(lines), style=self.style))
+
+
 def _finding(f: Finding) -> RenderableType:
     symbol, word, style = ACTION_LOOK[f.action]
     head = Text()
@@ -53,20 +95,18 @@ def _finding(f: Finding) -> RenderableType:
     head.append(f"  {f.title}", style="bold")
     head.append(f"  [{f.rule}]")
     if f.cleared:
-        head.append("  CLEARED", style="bold green")
-    lines: list[RenderableType] = [head]
+        head.append("  CLEARED by the practitioner", style="bold green")
     body = Text()
     body.append(f.detail)
     if f.until is not None:
-        body.append(f"\nuntil {f.until}")
+        body.append(f"\nfirst possible session: {f.until}")
     body.append(f"\n→ {f.advice}")
     body.append(f"\nsources: {', '.join(f.sources)}", style="dim")
-    lines.append(Padding(body, (0, 0, 0, 4)))
-    return Group(*lines)
+    return Group(_Hanging(head, rest="    "), _Hanging(body, "    ", "    "))
 
 
 def screening_view(s: Screening) -> RenderableType:
-    parts: list[RenderableType] = [verdict_line(s)]
+    parts: list[RenderableType] = [_Hanging(verdict_line(s), rest="  ")]
     facts = [
         f"patient {s.patient_id or '(no id)'}",
         f"protocol {s.protocol or '(none chosen)'}",
@@ -74,21 +114,33 @@ def screening_view(s: Screening) -> RenderableType:
     ]
     if s.evaluated_on != s.reference_date:
         facts.append(f"start {s.evaluated_on}")
-    parts.append(Text(" · ".join(facts), style="dim"))
+    parts.append(_Facts(facts, style="dim"))
     parts.append(Text())
     if s.findings:
         parts.append(Text(f"Findings ({len(s.findings)})", style="bold underline"))
-        parts.extend(_finding(f) for f in s.findings)
+        for i, f in enumerate(s.findings):
+            if i:
+                parts.append(Text())
+            parts.append(_finding(f))
     else:
         parts.append(Text("No contraindication found."))
     if s.not_applicable:
-        parts.append(Text(f"Not applicable to {s.protocol}: {', '.join(s.not_applicable)}"))
+        parts.append(Text())
+        parts.append(
+            _Hanging(
+                Text(f"Not applicable to {s.protocol}: {', '.join(s.not_applicable)}"),
+                rest="  ",
+            )
+        )
     if s.assumed:
         parts.append(Text())
         parts.append(Text("Assumed — confirm with the patient", style="bold underline"))
-        parts.extend(Text(f"• {a}") for a in s.assumed)
+        parts.extend(_Hanging(Text(a), "• ", "  ") for a in s.assumed)
     if s.cleared:
-        parts.append(Text(f"Cleared by the practitioner: {', '.join(s.cleared)}"))
+        parts.append(Text())
+        parts.append(
+            _Hanging(Text(f"Cleared by the practitioner: {', '.join(s.cleared)}"), rest="  ")
+        )
     return Group(*parts)
 
 

@@ -1,0 +1,204 @@
+"""Batch screening: one JSON Lines input line in, one JSON line out (the same engine as screen)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from meso_cli.data import Document, validate
+from meso_cli.errors import FileProblems, MesoError
+from meso_cli.models import Dataset, Patient, Protocol
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+ERROR = "error"  # the count key for lines that could not be screened
+MAX_LINE_BYTES = 1 << 20  # the patient file limit applies to each line too
+CHUNK_LINES = 200  # lines sent to a worker at a time: large enough to amortise the IPC
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every line is screened (or planned) against; built once per run."""
+
+    data: Dataset
+    protocol: Protocol | None
+    on: date
+    clear: tuple[str, ...] = ()
+    plan: bool = False
+
+    def __post_init__(self) -> None:
+        if self.plan and self.protocol is None:
+            raise MesoError("--plan needs --protocol: a plan is made for one protocol")
+
+
+@dataclass
+class Tally:
+    """Counts by verdict (and errors) over a run, for the closing summary on stderr."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+
+    def add(self, kind: str) -> None:
+        self.counts[kind] += 1
+        self.lines += 1
+
+    @property
+    def errors(self) -> int:
+        return self.counts[ERROR]
+
+    def summary(self) -> str:
+        order = ("eligible", "review", "deferred", "not_eligible", ERROR)
+        parts = [f"{self.counts[k]} {k if k != ERROR else 'errors'}" for k in order]
+        return f"{self.lines} lines: " + ", ".join(parts)
+
+
+def _pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(items)
+    if len(out) != len(items):
+        seen: set[str] = set()
+        dupe = next(k for k, _ in items if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"duplicate key {dupe!r}")
+    return out
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number this tool accepts")
+
+
+_decode = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant).decode
+
+
+def _error(number: int, message: str) -> str:
+    return json.dumps({"line": number, "error": message}, ensure_ascii=False)
+
+
+def read_patient(raw: bytes, number: int) -> Patient:
+    """One line as a Patient, as strictly as a patient file is read (JSON only)."""
+    if len(raw) > MAX_LINE_BYTES:
+        raise MesoError(f"line is {len(raw)} bytes; the limit is {MAX_LINE_BYTES}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MesoError("not UTF-8 text") from None
+    if not text.strip():
+        raise MesoError("blank line, expected a JSON object")
+    if "\x00" in text:
+        raise MesoError("NUL byte, expected JSON text")
+    try:
+        value = _decode(text)
+    except json.JSONDecodeError as exc:
+        raise MesoError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except ValueError as exc:
+        raise MesoError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise MesoError("invalid JSON: nested too deeply") from None
+    if not isinstance(value, dict):
+        kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
+        raise MesoError(
+            f"expected a JSON object (a patient), got {kinds.get(type(value), 'a number')}"
+        )
+    try:
+        return validate(Document(f"line {number}", value), Patient)
+    except FileProblems as exc:
+        raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
+
+
+def screen_line(raw: bytes, number: int, job: Job) -> tuple[str, str]:
+    """The output line for one input line (without newline) and what to count it as."""
+    from meso_cli.screening import screen
+
+    try:
+        patient = read_patient(raw, number)
+        if job.plan:
+            return _plan_line(patient, job)
+        result = screen(patient, job.protocol, job.data, on=job.on, clear=job.clear)
+    except MesoError as exc:
+        return _error(number, str(exc)), ERROR
+    return result.model_dump_json(), result.verdict.value
+
+
+def _plan_line(patient: Patient, job: Job) -> tuple[str, str]:
+    from meso_cli.clinic import Clinic
+    from meso_cli.planning import screen_and_plan
+
+    assert job.protocol is not None  # Job refuses --plan without a protocol
+    made = screen_and_plan(patient, job.protocol, job.data, Clinic(), on=job.on, clear=job.clear)
+    return made.model_dump_json(), made.screening.verdict.value
+
+
+def check_job(job: Job) -> None:
+    """Fail once, before any line, on what would fail every line (e.g. a bad --clear)."""
+    from meso_cli.screening import screen
+
+    probe = Patient(age=30)
+    screen(probe, job.protocol, job.data, on=job.on, clear=job.clear)
+
+
+# --- running over a stream -------------------------------------------------------------------
+
+_worker_job: Job | None = None
+
+
+def _init_worker(job: Job) -> None:
+    global _worker_job
+    _worker_job = job
+
+
+def _work(first: int, lines: Sequence[bytes]) -> list[tuple[str, str]]:
+    assert _worker_job is not None
+    return [screen_line(raw, first + i, _worker_job) for i, raw in enumerate(lines)]
+
+
+def _chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
+    chunk: list[bytes] = []
+    first = 1
+    for number, raw in enumerate(lines, start=1):
+        if not chunk:
+            first = number
+        chunk.append(raw)
+        if len(chunk) >= size:
+            yield first, chunk
+            chunk = []
+    if chunk:
+        yield first, chunk
+
+
+def run(
+    lines: Iterable[bytes],
+    job: Job,
+    *,
+    jobs: int = 1,
+    pool_factory: Callable[[int, Job], Pool] | None = None,
+) -> Iterator[list[tuple[str, str]]]:
+    """Output lines in input order, a chunk at a time; memory stays flat however long the input.
+
+    With several jobs, at most a few chunks per worker are in flight: a plain `Pool.imap`
+    would read the whole input ahead of the workers and hold it in memory.
+    """
+    if jobs <= 1:
+        for first, chunk in _chunks(lines, CHUNK_LINES):
+            yield [screen_line(raw, first + i, job) for i, raw in enumerate(chunk)]
+        return
+    pool = (pool_factory or _pool)(jobs, job)
+    try:
+        pending: deque[Any] = deque()
+        for first, chunk in _chunks(lines, CHUNK_LINES):
+            pending.append(pool.apply_async(_work, (first, chunk)))
+            if len(pending) >= jobs * 4:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _pool(jobs: int, job: Job) -> Pool:
+    import multiprocessing
+
+    return multiprocessing.get_context().Pool(jobs, initializer=_init_worker, initargs=(job,))

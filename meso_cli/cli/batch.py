@@ -1,0 +1,153 @@
+"""`meso batch`: JSON Lines of patients in, one JSON line out per input line, in order."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from typing import IO, Annotated
+
+import typer
+
+from meso_cli.cli import complete
+from meso_cli.cli.app import Clear, DataDir, On, app, load, protocol_named, reference_date
+
+EXIT_INVALID_LINES = 6
+
+
+@app.command()
+def batch(
+    file: Annotated[
+        str,
+        typer.Argument(help="JSON Lines file, one patient object a line, or - for stdin."),
+    ],
+    protocol: Annotated[
+        str | None,
+        typer.Option(
+            "--protocol",
+            "-p",
+            help="Protocol id (see `meso protocols`); needed with --plan.",
+            autocompletion=complete.protocols,
+        ),
+    ] = None,
+    on: On = None,
+    plan: Annotated[
+        bool, typer.Option("--plan", help="Output each patient's plan instead of the screening.")
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Worker processes (default: the number of cores). Output stays in input order.",
+            show_default=False,
+        ),
+    ] = None,
+    clear: Clear = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Screen (or plan) every patient of a JSON Lines file: one JSON line out per line in.
+
+    Each output line is what `meso screen --json` (or `meso plan --json` with --plan) prints
+    for that patient, on one line. A line that is blank, cut short, not an object or not a
+    valid patient becomes {"line": N, "error": "..."} and the run goes on. Counts by verdict
+    go to stderr at the end.
+
+    Exit 0 when every line was read, 6 when some line was invalid. The exit code does not
+    reflect the verdicts: read them from the output.
+
+    Examples:
+
+      meso batch patients.jsonl --protocol hair --on 2026-11-22 > verdicts.jsonl
+
+      meso batch patients.jsonl --protocol hair --plan --jobs 4 > plans.jsonl
+
+      cat patients.jsonl | meso batch - | jq -r 'select(.error) | "\\(.line): \\(.error)"'
+    """
+    from meso_cli.batch import Job, Tally, check_job, run
+
+    data = load(data_dir)
+    job = Job(
+        data=data,
+        protocol=protocol_named(data, protocol),
+        on=reference_date(on),
+        clear=tuple(dict.fromkeys(clear or ())),
+        plan=plan,
+    )
+    check_job(job)
+    source, size = _open(file)
+    progress = _Progress(size) if sys.stderr.isatty() else None
+    tally = Tally()
+    write = sys.stdout.write
+    try:
+        for chunk in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
+            write("".join(line + "\n" for line, _ in chunk))
+            for _, kind in chunk:
+                tally.add(kind)
+            if progress is not None:
+                progress.show(tally.lines)
+        sys.stdout.flush()
+    finally:
+        if progress is not None:
+            progress.done()
+        if source is not sys.stdin.buffer:
+            source.close()
+    sys.stderr.write(f"meso: batch: {tally.summary()}\n")
+    if tally.errors:
+        raise typer.Exit(EXIT_INVALID_LINES)
+
+
+def _open(file: str) -> tuple[IO[bytes], int | None]:
+    from meso_cli.errors import file_error
+
+    if file == "-":
+        return sys.stdin.buffer, None
+    if os.path.isdir(file):
+        raise file_error(file, None, "is a directory, expected a JSON Lines file")
+    try:
+        handle = open(file, "rb")  # noqa: SIM115  (closed by the caller)
+        return handle, os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        raise file_error(file, None, "no such file") from None
+    except OSError as exc:
+        raise file_error(file, None, f"cannot read: {exc.strerror}") from None
+
+
+def _lines(source: IO[bytes], progress: _Progress | None) -> Iterator[bytes]:
+    first = True
+    for raw in source:
+        if first:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")  # a BOM from a Windows editor
+            first = False
+        if progress is not None:
+            progress.read += len(raw)
+        yield raw.rstrip(b"\r\n")
+
+
+class _Progress:
+    """A one-line progress bar on a terminal's stderr; redrawn at most ten times a second."""
+
+    def __init__(self, size: int | None) -> None:
+        self.size = size or None
+        self.read = 0
+        self.last = 0.0
+
+    def show(self, lines: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        if self.size:
+            share = min(self.read / self.size, 1.0)
+            bar = "#" * int(share * 30)
+            text = f"[{bar:<30}] {share:4.0%} {lines:,} lines"
+        else:
+            text = f"{lines:,} lines"
+        sys.stderr.write(f"\rmeso: batch: {text}")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()

@@ -1,0 +1,152 @@
+"""`meso handout`: the patient's printable page for a planned course (Markdown or HTML)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from meso_cli.cli import complete
+from meso_cli.cli.app import (
+    Clear,
+    DataDir,
+    On,
+    app,
+    load,
+    out,
+    parse_date,
+    protocol_named,
+    reference_date,
+)
+from meso_cli.errors import MesoError
+
+
+class Format(StrEnum):
+    md = "md"
+    html = "html"
+
+
+_BY_SUFFIX = {".md": Format.md, ".markdown": Format.md, ".html": Format.html, ".htm": Format.html}
+
+
+@app.command()
+def handout(
+    patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
+    protocol: Annotated[
+        str,
+        typer.Option(
+            "--protocol",
+            "-p",
+            help="Protocol id (see `meso protocols`).",
+            autocompletion=complete.protocols,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            dir_okay=False,
+            show_default=False,
+            help="Write to FILE.md or FILE.html (default: Markdown on stdout).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        Format | None,
+        typer.Option("--format", show_default=False, help="md or html (default: from -o)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="First possible day YYYY-MM-DD.", show_default=False),
+    ] = None,
+    on: On = None,
+    sessions: Annotated[
+        int | None, typer.Option("--sessions", min=1, show_default=False, help="As for plan.")
+    ] = None,
+    per_week: Annotated[
+        int | None,
+        typer.Option("--per-week", min=1, max=7, show_default=False, help="As for plan."),
+    ] = None,
+    open_days: Annotated[
+        str, typer.Option("--open-days", help="Weekdays the clinic works, e.g. mon,wed,fri.")
+    ] = "mon,tue,wed,thu,fri",
+    closed: Annotated[
+        list[str] | None,
+        typer.Option("--closed", show_default=False, help="Closed day or FROM..TO (repeatable)."),
+    ] = None,
+    holidays: Annotated[
+        str | None,
+        typer.Option("--holidays", show_default=False, help="Country of the public holidays."),
+    ] = None,
+    clinic_name: Annotated[
+        str | None, typer.Option("--clinic", show_default=False, help="Clinic name to print.")
+    ] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", show_default=False, help="Clinic phone to print.")
+    ] = None,
+    clear: Clear = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the patient's printable page: session dates, NSAIDs, aftercare, sun, when to call.
+
+    Plans the course as `meso plan` does. When no plan can be made it writes nothing and
+    exits with the screening's code (3 review, 4 deferred, 5 not eligible).
+
+    Examples:
+
+    \b
+      meso handout patient.yaml --protocol hair -o handout.html
+      meso handout patient.yaml -p hair --start 2026-12-01 --clinic "Clinic Ada" -o p.md
+      meso handout patient.yaml -p cellulite --per-week 2 --holidays TR --format html > p.html
+    """
+    from meso_cli.atomic import write_atomic
+    from meso_cli.cli.screen import EXIT_CODES
+    from meso_cli.clinic import Clinic, parse_closure, parse_open_days, public_holidays
+    from meso_cli.patients import load_patient
+    from meso_cli.planning import plan_made, screen_and_plan
+    from meso_cli.render.handout import build, to_html, to_markdown
+
+    chosen_format = fmt
+    if output is not None and chosen_format is None:
+        chosen_format = _BY_SUFFIX.get(output.suffix.lower())
+        if chosen_format is None:
+            raise MesoError(f"-o {output}: name a .md or .html file, or give --format md|html")
+    ref = reference_date(on)
+    begin = parse_date(start, "--start") if start else None
+    days = parse_open_days(open_days)
+    closures = tuple(parse_closure(c) for c in closed or [])
+    data = load(data_dir)
+    chosen = protocol_named(data, protocol)
+    assert chosen is not None  # --protocol is required
+    person = load_patient(patient)
+    clinic = Clinic(
+        open_days=days,
+        closures=closures,
+        holidays=public_holidays(holidays) if holidays else {},
+        country=holidays.strip().upper() if holidays else None,
+    )
+    result = screen_and_plan(
+        person,
+        chosen,
+        data,
+        clinic,
+        on=ref,
+        start=begin,
+        clear=clear or [],
+        sessions=sessions,
+        per_week=per_week,
+    )
+    if not plan_made(result):
+        why = result.warnings[-1] if result.warnings else "no plan"
+        sys.stderr.write(f"meso: {why}; no handout written\n")
+        raise typer.Exit(EXIT_CODES[result.screening.verdict])
+    page = build(result, person, chosen, data, clinic_name=clinic_name, clinic_phone=phone)
+    text = to_html(page) if chosen_format is Format.html else to_markdown(page)
+    if output is None:
+        out(text)
+    else:
+        write_atomic(output, text)
+        sys.stderr.write(f"meso: wrote the handout to {output}\n")

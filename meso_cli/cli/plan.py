@@ -1,0 +1,204 @@
+"""`meso plan`: screen, then lay the course on the clinic's calendar (and write an .ics)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from meso_cli.cli import complete
+from meso_cli.cli.app import (
+    Clear,
+    DataDir,
+    Json,
+    On,
+    app,
+    load,
+    out,
+    parse_date,
+    protocol_named,
+    reference_date,
+)
+from meso_cli.cli.screen import EXIT_CODES
+from meso_cli.errors import MesoError
+
+if TYPE_CHECKING:
+    from meso_cli.models import Patient, Plan, Protocol
+
+
+@app.command()
+def plan(
+    patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
+    protocol: Annotated[
+        str,
+        typer.Option(
+            "--protocol",
+            "-p",
+            help="Protocol id (see `meso protocols`).",
+            autocompletion=complete.protocols,
+        ),
+    ],
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--start",
+            help="First possible day YYYY-MM-DD (default: the reference date).",
+            show_default=False,
+        ),
+    ] = None,
+    on: On = None,
+    sessions: Annotated[
+        int | None,
+        typer.Option(
+            "--sessions",
+            min=1,
+            show_default=False,
+            help="Sessions in the course (maintenance not counted), within the protocol's min-max.",
+        ),
+    ] = None,
+    per_week: Annotated[
+        int | None,
+        typer.Option(
+            "--per-week",
+            min=1,
+            max=7,
+            show_default=False,
+            help="Sessions per week, where the protocol offers a choice (cellulite: 1 or 2).",
+        ),
+    ] = None,
+    open_days: Annotated[
+        str,
+        typer.Option("--open-days", help="Weekdays the clinic works, e.g. mon,wed,fri."),
+    ] = "mon,tue,wed,thu,fri",
+    closed: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--closed",
+            show_default=False,
+            help="A closed day YYYY-MM-DD or range FROM..TO, both ends included (repeatable).",
+        ),
+    ] = None,
+    holidays: Annotated[
+        str | None,
+        typer.Option(
+            "--holidays",
+            show_default=False,
+            help="Also closed on the public holidays of this country (ISO code, e.g. TR, DE).",
+        ),
+    ] = None,
+    clear: Clear = None,
+    json: Json = False,
+    ics: Annotated[
+        Path | None,
+        typer.Option(
+            "--ics",
+            show_default=False,
+            dir_okay=False,
+            help="Write the sessions still to come to this iCalendar file.",
+        ),
+    ] = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            show_default=False,
+            help="Session start time HH:MM for --ics (default: all-day events).",
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Screen the patient, then plan the course of sessions on open clinic days.
+
+    Exit 0 plan made; 3 review, 4 deferred with no known end, 5 not eligible (no plan);
+    2 bad input. A deferral with a known end moves the start and says so.
+
+    Examples:
+
+      meso plan patient.yaml --protocol hair --start 2026-12-01
+
+      meso plan patient.yaml -p cellulite --per-week 2 --open-days mon,wed,fri --holidays TR
+
+      meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
+    """
+    from meso_cli.clinic import Clinic, parse_closure, parse_open_days, public_holidays
+    from meso_cli.patients import load_patient
+    from meso_cli.planning import plan_made, screen_and_plan
+
+    ref = reference_date(on)
+    begin = parse_date(start, "--start") if start else None
+    session_time = _parse_time(at) if at is not None else None
+    if at is not None and ics is None:
+        raise MesoError("--time only applies to --ics FILE")
+    days = parse_open_days(open_days)
+    closures = tuple(parse_closure(c) for c in closed or [])
+    data = load(data_dir)
+    chosen = protocol_named(data, protocol)
+    assert chosen is not None  # --protocol is required
+    person = load_patient(patient)
+    country_days = public_holidays(holidays) if holidays else {}
+    clinic = Clinic(
+        open_days=days,
+        closures=closures,
+        holidays=country_days,
+        country=holidays.strip().upper() if holidays else None,
+    )
+    result = screen_and_plan(
+        person,
+        chosen,
+        data,
+        clinic,
+        on=ref,
+        start=begin,
+        clear=clear or [],
+        sessions=sessions,
+        per_week=per_week,
+    )
+    if ics is not None:
+        _write_ics(result, chosen, person, ics, session_time)
+    if json:
+        from meso_cli.render.json import to_json
+
+        out(to_json(result))
+    else:
+        from meso_cli.cli.app import show
+        from meso_cli.render.plan import plan_view
+
+        show(plan_view(result))
+    raise typer.Exit(0 if plan_made(result) else EXIT_CODES[result.screening.verdict])
+
+
+def _parse_time(value: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        if len(hours) > 2 or len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise MesoError(f"--time {value!r}: expected HH:MM, e.g. 09:30") from None
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(f"meso: {message}\n")
+
+
+def _write_ics(
+    result: Plan, protocol: Protocol, person: Patient, path: Path, at: time | None
+) -> None:
+    from meso_cli.atomic import write_atomic
+    from meso_cli.render.ics import DEFAULT_MINUTES, patient_key, plan_to_ics
+
+    pending = [s for s in result.sessions if not s.done]
+    if not pending:
+        _note(f"no sessions to come: {path} not written")
+        return
+    if at is not None and protocol.session_minutes is None:
+        _note(
+            f"protocol {protocol.id} gives no session length: "
+            f"calendar events last {DEFAULT_MINUTES} minutes"
+        )
+    stamp = datetime.now(UTC).replace(microsecond=0)
+    write_atomic(path, plan_to_ics(result, protocol, key=patient_key(person), stamp=stamp, at=at))
+    _note(f"wrote {len(pending)} sessions to {path}")

@@ -1,0 +1,172 @@
+"""A Patient from quick-screen options (`--age 52 --medication warfarin`), alone or over a file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from meso_cli.errors import MesoError
+from meso_cli.matching import tokens
+from meso_cli.models import Patient
+
+SEPARATOR = "@"
+
+
+@dataclass(frozen=True)
+class QuickOptions:
+    """What the practitioner typed on the command line; None or empty means 'not given'."""
+
+    id: str | None = None
+    age: int | None = None
+    birth_date: date | None = None
+    pregnant: bool | None = None
+    breastfeeding: bool | None = None
+    fever: bool | None = None
+    conditions: Sequence[str] = field(default_factory=tuple)
+    medications: Sequence[str] = field(default_factory=tuple)
+    allergies: Sequence[str] = field(default_factory=tuple)
+
+    def given(self) -> bool:
+        return any(
+            v not in (None, (), [])
+            for v in (
+                self.id,
+                self.age,
+                self.birth_date,
+                self.pregnant,
+                self.breastfeeding,
+                self.fever,
+                self.conditions,
+                self.medications,
+                self.allergies,
+            )
+        )
+
+
+def split_dated(text: str, option: str, date_key: str) -> dict[str, Any]:
+    """`ibuprofen@2026-11-20` -> {name: ibuprofen, last_dose: 2026-11-20}; a bare name stays."""
+    name, sep, when = text.rpartition(SEPARATOR) if SEPARATOR in text else (text, "", "")
+    name = name.strip()
+    if not name:
+        raise MesoError(f"{option} {text!r}: a name is needed before {SEPARATOR}")
+    if not sep:
+        return {"name": name}
+    try:
+        day = date.fromisoformat(when.strip())
+    except ValueError:
+        raise MesoError(
+            f"{option} {text!r}: expected NAME or NAME{SEPARATOR}YYYY-MM-DD "
+            f"({date_key.replace('_', ' ')})"
+        ) from None
+    return {"name": name, date_key: day}
+
+
+def _key(name: str) -> str:
+    return " ".join(tokens(name))
+
+
+def _merge_named(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], what: str, notes: list[str]
+) -> list[dict[str, Any]]:
+    """Options add to the file's list; an entry with the same name replaces the file's entry."""
+    merged = list(old)
+    for entry in new:
+        at = next((i for i, e in enumerate(merged) if _key(e["name"]) == _key(entry["name"])), None)
+        if at is None:
+            merged.append(entry)
+            notes.append(f"{what} {_show(entry)} added")
+        elif merged[at] != entry:
+            notes.append(f"{what} {_show(merged[at])} replaced by {_show(entry)}")
+            merged[at] = entry
+    return merged
+
+
+def _show(entry: dict[str, Any]) -> str:
+    extra = [f"{k.replace('_', ' ')} {v}" for k, v in entry.items() if k != "name" and v]
+    return str(entry["name"]) + (f" ({', '.join(extra)})" if extra else "")
+
+
+def quick_patient(opts: QuickOptions, base: Patient | None = None) -> tuple[Patient, list[str]]:
+    """The patient the options describe, over `base` when a file was given.
+
+    Returns the patient and one note per value of the file the options changed. Scalars
+    (id, age, birth date, flags) replace the file's; list entries are added, and an entry
+    naming a condition, medication or allergy already in the file replaces that entry.
+    """
+    if base is None and opts.age is None and opts.birth_date is None:
+        raise MesoError(
+            "give a patient file, or --age or --birth-date for a quick screen "
+            "(e.g. meso screen --age 52 --medication warfarin --protocol hair)"
+        )
+    fields: dict[str, Any] = (
+        base.model_dump(mode="python", by_alias=True, exclude_none=True) if base else {}
+    )
+    notes: list[str] = []
+
+    def put(key: str, value: Any, shown: str) -> None:
+        if value is None:
+            return
+        old = fields.get(key)
+        if base is not None and old != value:
+            was = f" (the file says {_word(old)})" if old is not None else ""
+            notes.append(f"{shown}: {_word(value)}{was}")
+        fields[key] = value
+
+    put("id", opts.id, "id")
+    if opts.age is not None or opts.birth_date is not None:
+        # A new age or birth date replaces both: the file's other one could contradict it.
+        ours = {"age": opts.age, "birth_date": opts.birth_date}
+        theirs = {k: fields.pop(k) for k in ("age", "birth_date") if k in fields}
+        fields.update({k: v for k, v in ours.items() if v is not None})
+        if base is not None and theirs != {k: v for k, v in ours.items() if v is not None}:
+            new = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in ours.items() if v is not None)
+            was = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in theirs.items())
+            notes.append(new + (f" (the file says {was})" if was else ""))
+    for flag in ("pregnant", "breastfeeding", "fever"):
+        put(flag, getattr(opts, flag), flag)
+
+    conditions = [split_dated(c, "--condition", "resolved_on") for c in opts.conditions]
+    medications = [split_dated(m, "--medication", "last_dose") for m in opts.medications]
+    allergies = [{"name": a.strip()} for a in opts.allergies]
+    fields["conditions"] = _merge_named(
+        _named(fields.get("conditions", [])), conditions, "condition", notes
+    )
+    fields["medications"] = _merge_named(
+        _named(fields.get("medications", [])), medications, "medication", notes
+    )
+    fields["allergies"] = [
+        a["name"]
+        for a in _merge_named(
+            [{"name": a} for a in fields.get("allergies", [])], allergies, "allergy", notes
+        )
+    ]
+    if base is None:
+        notes = []
+    try:
+        return Patient.model_validate(_compact(fields)), notes
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "patient"
+        raise MesoError(f"quick screen: {where}: {first['msg']}") from None
+
+
+def _word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _named(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in e.items() if v is not None} for e in entries]
+
+
+def _compact(fields: dict[str, Any]) -> dict[str, Any]:
+    """Bare names where there is no date, as a hand-written file would have them."""
+    out = dict(fields)
+    for key in ("conditions", "medications"):
+        out[key] = [e["name"] if list(e) == ["name"] else e for e in out.get(key, [])]
+    return out

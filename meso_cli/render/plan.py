@@ -1,0 +1,138 @@
+"""The plan for people: screening, session table, month grids, key dates, aftercare, warnings."""
+
+from __future__ import annotations
+
+import calendar as stdcal
+from datetime import date
+
+from rich import box
+from rich.columns import Columns
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from meso_cli.models import Plan, Session
+from meso_cli.render.human import screening_view
+
+DAY_HEADER = " Mo  Tu  We  Th  Fr  Sa  Su"
+LEGEND = "[n] session to come   (n) session done"
+
+
+def plan_view(p: Plan) -> RenderableType:
+    parts: list[RenderableType] = [screening_view(p.screening), Text()]
+    if not p.sessions:
+        parts.append(Text(f"No plan for {p.protocol}.", style="bold"))
+    else:
+        parts.extend(_course(p))
+    if p.warnings:
+        parts.append(Text())
+        parts.append(Text(f"Warnings ({len(p.warnings)})", style="bold underline"))
+        parts.append(_hanging([("!", w) for w in p.warnings], style="yellow"))
+    return Group(*parts)
+
+
+def _course(p: Plan) -> list[RenderableType]:
+    done = sum(s.done for s in p.sessions)
+    head = f"Plan: {p.protocol}, {len(p.sessions)} sessions"
+    if done:
+        head += f" ({done} done, {len(p.sessions) - done} to come)"
+    parts: list[RenderableType] = [Text(head, style="bold underline"), session_table(p.sessions)]
+    # Moves off the clinic's closed weekdays are routine: one line; closures and holidays
+    # are news: one line each, with the reason.
+    routine = [s for s in p.sessions if s.note and s.note.endswith(", not an open day)")]
+    news = [s for s in p.sessions if s.note and s not in routine]
+    if news or routine:
+        moved = [(f"{s.number}:", s.note or "") for s in news]
+        if routine:
+            numbers = ", ".join(str(s.number) for s in routine)
+            moved.append(("", f"{numbers} moved off weekdays the clinic is closed"))
+        parts.append(Text("Moved", style="bold"))
+        parts.append(_hanging(moved))
+    parts.append(Text())
+    parts.append(month_grids(p.sessions))
+    parts.append(Text(LEGEND, style="dim"))
+    parts.append(Text())
+    parts.append(Text("Key dates", style="bold underline"))
+    k = p.key_dates
+    rows = [
+        ("Stop NSAIDs by", k.stop_nsaids_by),
+        ("First session", k.first_session),
+        ("Last session", k.last_session),
+        ("No sun until", k.sun_avoid_until),
+    ]
+    for label, day in rows:
+        if day is not None:
+            parts.append(Text(f"  {label:<15}{_day(day)}"))
+    if k.stop_nsaids_by is None and k.first_session is not None:
+        parts.append(Text(f"  {'Stop NSAIDs by':<15}not needed for {p.protocol}"))
+    if p.aftercare:
+        parts.append(Text())
+        parts.append(Text("Aftercare", style="bold underline"))
+        parts.append(_hanging([("•", line) for line in p.aftercare]))
+    return parts
+
+
+def _hanging(rows: list[tuple[str, str]], style: str | None = None) -> Table:
+    """Marked lines whose continuation lines wrap under the text, not under the mark."""
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True, justify="right")
+    grid.add_column(style=style)
+    for mark, text in rows:
+        grid.add_row(mark, text)
+    return grid
+
+
+def session_table(sessions: list[Session]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, expand=False, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("date")
+    table.add_column("day")
+    table.add_column("phase")
+    table.add_column("days", justify="right")
+    table.add_column("status")
+    for s in sessions:
+        since = "—" if s.days_since_previous is None else str(s.days_since_previous)
+        status = "✓ done" if s.done else ("moved" if s.note else "")
+        table.add_row(
+            str(s.number),
+            str(s.date),
+            f"{s.date:%a}",
+            s.phase,
+            since,
+            status,
+            style="dim" if s.done else None,
+        )
+    return table
+
+
+def month_grids(sessions: list[Session]) -> RenderableType:
+    """One small calendar per month that has a session; sessions in brackets, not by colour."""
+    by_day = {s.date: s for s in sessions}
+    months = sorted({(s.date.year, s.date.month) for s in sessions})
+    return Columns([_month(y, m, by_day) for y, m in months], padding=(0, 2))
+
+
+def _month(year: int, month: int, by_day: dict[date, Session]) -> Text:
+    text = Text()
+    text.append(f"{stdcal.month_name[month]} {year}".center(len(DAY_HEADER)), style="bold")
+    text.append("\n" + DAY_HEADER)
+    for week in stdcal.Calendar(firstweekday=0).monthdatescalendar(year, month):
+        text.append("\n")
+        cells: list[tuple[str, str | None]] = []
+        for day in week:
+            session = by_day.get(day) if day.month == month else None
+            if day.month != month:
+                cells.append(("    ", None))
+            elif session is None:
+                cells.append((f" {day.day:>2} ", None))
+            elif session.done:
+                cells.append((f"({day.day:>2})", "dim"))
+            else:
+                cells.append((f"[{day.day:>2}]", "bold reverse"))
+        for i, (cell, style) in enumerate(cells):
+            text.append(cell if i < 6 else cell.rstrip(), style=style)
+    return text
+
+
+def _day(d: date) -> str:
+    return f"{d} ({d:%a})"

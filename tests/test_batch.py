@@ -1,0 +1,215 @@
+"""`meso batch`: one output line per input line, in order; bad lines reported, the run goes on."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from meso_cli.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+ON = "2026-11-22"
+
+runner = CliRunner()
+
+PATIENTS: list[dict[str, Any]] = [
+    {"id": "P-1", "birth_date": "1988-03-14", "conditions": ["thinning hair"]},
+    {"id": "P-2", "age": 52, "medications": ["Coumadin"], "allergies": ["lidocaine"]},
+    {"id": "P-3", "age": 30, "medications": [{"name": "ibuprofen", "last_dose": "2026-11-20"}]},
+    {"id": "P-4", "age": 16, "pregnant": False},
+    {"id": "P-5", "age": 44, "conditions": ["Type 2 diabetes", "zorblaxitis"]},
+    {"id": "P-6", "age": 61, "conditions": [{"name": "eczema", "resolved_on": "2026-12-10"}]},
+    {"id": "P-7", "birth_date": "1950-01-01", "fever": True},
+    {"id": "P-8", "age": 35, "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}]},
+]
+BAD_LINES = [
+    "",
+    "   ",
+    '{"id": "cut", "age": 4',
+    "[1, 2]",
+    '"a string"',
+    "null",
+    '{"age": 40, "age": 41}',
+    '{"age": NaN}',
+    '{"age": 40, "colour": "blue"}',
+    '{"id": "no-age"}',
+    '{"age": "forty"}',
+    '{"birth_date": 1988, "age": 3}',
+]
+
+
+def compact(text: str) -> str:
+    return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+
+
+def batch(path: Path, *args: str) -> tuple[int, list[str], str]:
+    result = runner.invoke(app, ["batch", str(path), "--on", ON, *args])
+    return result.exit_code, result.stdout.splitlines(), result.stderr
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def schema_validator(name: str) -> jsonschema.Draft202012Validator:
+    found = json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text("utf-8"))
+    return jsonschema.Draft202012Validator(found)
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[int, str]]:
+    """10,000 lines, good patients with bad lines scattered through them."""
+    rng = random.Random(5)
+    lines: list[str] = []
+    bad: dict[int, str] = {}
+    for number in range(1, 10_001):
+        if rng.random() < 0.03 or number in (1, 10_000):
+            text = rng.choice(BAD_LINES)
+            bad[number] = text
+        else:
+            patient = dict(rng.choice(PATIENTS), id=f"P-{number}")
+            text = json.dumps(patient)
+        lines.append(text)
+    path = write_lines(tmp_path_factory.mktemp("batch") / "big.jsonl", lines)
+    return path, bad
+
+
+def test_ten_thousand_lines_give_ten_thousand_in_order_with_errors_in_place(
+    big_file: tuple[Path, dict[int, str]],
+) -> None:
+    path, bad = big_file
+    code, out, err = batch(path, "--protocol", "hair", "--jobs", "2")
+    assert code == 6, err
+    assert len(out) == 10_000
+    for number, line in enumerate(out, start=1):
+        record = json.loads(line)
+        if number in bad:
+            assert record["line"] == number and record["error"], (number, bad[number], record)
+        else:
+            assert "error" not in record, (number, record)
+            assert record["patient_id"] == f"P-{number}"
+    assert f"{len(bad)} errors" in err
+    assert "10000 lines" in err
+
+
+def test_jobs_one_and_two_give_identical_output(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    lines = [
+        rng.choice(BAD_LINES) if i % 37 == 0 else json.dumps(dict(rng.choice(PATIENTS), id=str(i)))
+        for i in range(1, 1201)
+    ]
+    path = write_lines(tmp_path / "mixed.jsonl", lines)
+    one = batch(path, "--protocol", "hair", "--jobs", "1")
+    two = batch(path, "--protocol", "hair", "--jobs", "2")
+    assert one[0] == two[0] == 6
+    assert one[1] == two[1]
+    assert len(one[1]) == 1200
+
+
+def test_clean_file_exits_zero_whatever_the_verdicts(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "clean.jsonl", [json.dumps(p) for p in PATIENTS])
+    code, out, err = batch(path, "--protocol", "hair", "--jobs", "1")
+    assert code == 0, err
+    verdicts = [json.loads(line)["verdict"] for line in out]
+    assert {"eligible", "review", "deferred", "not_eligible"} <= set(verdicts)
+    counts = {v: verdicts.count(v) for v in set(verdicts)}
+    assert f"{counts['review']} review" in err and "0 errors" in err
+    check = schema_validator("screening")
+    for line in out:
+        check.validate(json.loads(line))
+
+
+@pytest.mark.parametrize("protocol", ["hair", None])
+def test_batch_line_equals_screen_json_for_the_same_patient(
+    tmp_path: Path, protocol: str | None
+) -> None:
+    chosen = ["--protocol", protocol] if protocol else []
+    path = write_lines(tmp_path / "p.jsonl", [json.dumps(p) for p in PATIENTS])
+    code, out, _ = batch(path, *chosen, "--clear", "anticoagulant", "--jobs", "1")
+    assert code == 0
+    for patient, line in zip(PATIENTS, out, strict=True):
+        single = tmp_path / "one.json"
+        single.write_text(json.dumps(patient), encoding="utf-8")
+        args = ["screen", str(single), *chosen, "--on", ON, "--clear", "anticoagulant", "--json"]
+        result = runner.invoke(app, args)
+        assert result.exit_code in (0, 3, 4, 5), result.output
+        assert line == compact(result.stdout)
+
+
+def test_batch_plan_line_equals_plan_json_for_the_same_patient(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "p.jsonl", [json.dumps(p) for p in PATIENTS])
+    code, out, err = batch(path, "--protocol", "hair", "--plan", "--jobs", "2")
+    assert code == 0, err
+    check = schema_validator("plan")
+    for patient, line in zip(PATIENTS, out, strict=True):
+        check.validate(json.loads(line))
+        single = tmp_path / "one.json"
+        single.write_text(json.dumps(patient), encoding="utf-8")
+        args = ["plan", str(single), "--protocol", "hair", "--on", ON, "--json"]
+        result = runner.invoke(app, args)
+        assert line == compact(result.stdout)
+
+
+def test_error_lines_name_the_problem(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "bad.jsonl", BAD_LINES)
+    code, out, _ = batch(path, "--jobs", "1")
+    assert code == 6
+    errors = [json.loads(line) for line in out]
+    assert [e["line"] for e in errors] == list(range(1, len(BAD_LINES) + 1))
+    by_line = {e["line"]: e["error"] for e in errors}
+    assert "blank" in by_line[1] and "blank" in by_line[2]
+    assert "invalid JSON" in by_line[3]
+    assert "got an array" in by_line[4]
+    assert "duplicate key 'age'" in by_line[7]
+    assert "NaN" in by_line[8]
+    assert "unknown key 'colour'" in by_line[9]
+    assert "birth_date or age" in by_line[10]
+
+
+def test_plan_without_protocol_is_a_usage_error(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "p.jsonl", [json.dumps(PATIENTS[0])])
+    code, out, err = batch(path, "--plan")
+    assert code == 2
+    assert out == []
+    assert "--plan needs --protocol" in err
+
+
+def test_a_bad_clear_fails_once_before_any_line(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "p.jsonl", [json.dumps(PATIENTS[0])])
+    code, out, err = batch(path, "--clear", "pregnancy")
+    assert code == 2
+    assert out == []
+    assert "only review rules can be cleared" in err
+
+
+def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    code, out, err = batch(tmp_path / "nope.jsonl")
+    assert code == 2
+    assert "no such file" in err
+
+
+def test_stdin_in_a_real_process_with_two_jobs_and_no_progress_bar() -> None:
+    lines = [json.dumps(p) for p in PATIENTS] + ["{oops"]
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "batch", "-", "--on", ON, "--jobs", "2"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 6, done.stderr
+    out = done.stdout.splitlines()
+    assert len(out) == len(lines)
+    last = json.loads(out[-1])
+    assert last["line"] == len(lines) and last["error"].startswith("invalid JSON")
+    assert "\r" not in done.stderr  # stderr is not a terminal: no progress bar
+    assert done.stderr.startswith("meso: batch: 9 lines:")

@@ -1,0 +1,268 @@
+"""`meso plan` end to end: JSON, exit codes, clinic options, human output, --ics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import vobject
+from rich.console import Console
+from typer.testing import CliRunner
+
+from meso_cli.cli import app
+from meso_cli.clinic import Clinic, parse_closure, parse_open_days
+from meso_cli.models import Dataset, Patient
+from meso_cli.planning import screen_and_plan
+from meso_cli.render.plan import month_grids, session_table
+
+runner = CliRunner()
+ENV = {"NO_COLOR": "1", "COLUMNS": "60", "TERM": "dumb"}
+
+
+def write_patient(tmp_path: Path, **fields: Any) -> str:
+    body = {"id": "P-0042", "birth_date": "1988-03-14", **fields}
+    path = tmp_path / "patient.json"
+    path.write_text(json.dumps(body))
+    return str(path)
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, ["plan", *args], env=ENV)
+
+
+def plan_json(result: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(result.stdout)
+    return parsed
+
+
+def test_acceptance_hair_course_in_json(tmp_path: Path) -> None:
+    who = write_patient(tmp_path)
+    result = run(who, "--protocol", "hair", "--start", "2026-12-01", "--on", "2026-11-22", "--json")
+    assert result.exit_code == 0, result.output
+    p = plan_json(result)
+    sessions = p["sessions"]
+    assert len(sessions) == 10
+    assert [s["date"] for s in sessions[:8]] == [
+        str(date.fromordinal(date(2026, 12, 1).toordinal() + 7 * i)) for i in range(8)
+    ]
+    # a month apart: 30 days, the second moved off a Saturday to Friday (29, within 28-35)
+    assert [s["days_since_previous"] for s in sessions[8:]] == [30, 29]
+    assert [s["phase"] for s in sessions] == ["weekly"] * 8 + ["monthly"] * 2
+    assert p["key_dates"] == {
+        "stop_nsaids_by": "2026-11-24",
+        "first_session": "2026-12-01",
+        "last_session": sessions[-1]["date"],
+        "sun_avoid_until": "2027-04-08",
+    }
+    assert sessions[-1]["date"] == "2027-03-19"
+    assert p["screening"]["verdict"] == "eligible"
+    assert set(sessions[0]) >= {"number", "date", "phase", "days_since_previous", "done"}
+
+
+def test_the_installed_command_prints_json_only(tmp_path: Path) -> None:
+    who = write_patient(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "plan", who, "-p", "hair", "--on", "2026-11-22",
+         "--start", "2026-12-01", "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["key_dates"]["first_session"] == "2026-12-01"
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "clinic",
+    [
+        ["--open-days", "mon,wed,fri"],
+        ["--closed", "2026-12-21..2026-12-31"],
+        ["--holidays", "TR"],
+        ["--open-days", "mon,wed,fri", "--closed", "2026-12-21..2026-12-31", "--holidays", "TR"],
+    ],
+)
+@pytest.mark.parametrize("protocol", ["hair", "cellulite", "face-rejuvenation"])
+def test_no_session_on_a_closed_day_and_intervals_kept_or_warned(
+    tmp_path: Path, data: Dataset, clinic: list[str], protocol: str
+) -> None:
+    who = write_patient(tmp_path)
+    args = [who, "-p", protocol, "--on", "2026-11-22", "--start", "2026-12-01", "--json", *clinic]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    p = plan_json(result)
+    closed = {date(2026, 12, d) for d in range(21, 32)} if "--closed" in clinic else set()
+    open_days = {0, 2, 4} if "--open-days" in clinic else {0, 1, 2, 3, 4}
+    import holidays
+
+    tr = holidays.country_holidays("TR", years=[2026, 2027]) if "--holidays" in clinic else {}
+    chosen = data.protocol(protocol)
+    assert chosen is not None
+    limits = {ph.id: ph.interval_days for ph in chosen.phases}
+    for s in p["sessions"]:
+        day = date.fromisoformat(s["date"])
+        assert day.weekday() in open_days and day not in closed and day not in tr, s
+        gap = s["days_since_previous"]
+        iv = limits[s["phase"]]
+        if gap is not None and not iv.min <= gap <= iv.max:
+            assert any(w.startswith(f"session {s['number']}: {gap} days") for w in p["warnings"])
+
+
+def test_holiday_names_appear_on_moved_sessions(tmp_path: Path) -> None:
+    who = write_patient(tmp_path)
+    result = run(who, "-p", "hair", "--on", "2026-10-01", "--start", "2026-10-01",
+                 "--holidays", "TR", "--json")  # fmt: skip
+    p = plan_json(result)
+    # 2026-10-29 (Thursday) is Republic Day in Türkiye: session 5 moves to Friday
+    assert p["sessions"][4]["date"] == "2026-10-30"
+    assert (
+        p["sessions"][4]["note"] == "moved from Thu 2026-10-29 (public holiday (TR): Republic Day)"
+    )
+
+
+def test_a_known_deferral_moves_the_start_and_says_so(tmp_path: Path) -> None:
+    who = write_patient(tmp_path, medications=[{"name": "ibuprofen", "last_dose": "2026-11-20"}])
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--json")
+    assert result.exit_code == 0, result.output
+    p = plan_json(result)
+    assert p["sessions"][0]["date"] == "2026-11-27"
+    assert p["start_moved_from"] == "2026-11-22"
+    assert p["warnings"][0].startswith("start moved from 2026-11-22 to 2026-11-27: deferred by ")
+    assert p["screening"]["earliest_start"] == "2026-11-27"
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "verdict"),
+    [
+        ({"pregnant": True}, 5, "not_eligible"),
+        ({"medications": ["warfarin"]}, 3, "review"),
+        ({"fever": True}, 4, "deferred"),
+    ],
+)
+def test_no_plan_exits_with_the_screening_code(
+    tmp_path: Path, fields: dict[str, Any], code: int, verdict: str
+) -> None:
+    who = write_patient(tmp_path, **fields)
+    ics = tmp_path / "plan.ics"
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--json", "--ics", str(ics))
+    assert result.exit_code == code, result.output
+    p = plan_json(result)
+    assert p["screening"]["verdict"] == verdict
+    assert p["sessions"] == []
+    assert set(p["key_dates"].values()) == {None}
+    assert p["warnings"][-1].startswith("no plan: ")
+    assert not ics.exists()
+    human = run(who, "-p", "hair", "--on", "2026-11-22")
+    assert human.exit_code == code
+    assert "No plan for hair." in human.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2026-11-01"], "--start 2026-11-01 is before the reference date 2026-11-22"),
+        (["--start", "2026-13-01"], "--start '2026-13-01': expected a date as YYYY-MM-DD"),
+        (["--open-days", "mon,wensday"], "unknown weekday 'wensday' (did you mean 'wednesday'"),
+        (["--closed", "2026-12-31..2026-12-01"], "the range ends before it begins"),
+        (["--holidays", "XX"], "unknown country 'XX'"),
+        (["--sessions", "13"], "--sessions 13: the hair course takes 1 to 12 sessions"),
+        (["--per-week", "2"], "protocol hair has no choice of sessions per week"),
+        (["--ics", "x.ics", "--time", "25:00"], "--time '25:00': expected HH:MM"),
+        (["--time", "10:00"], "--time only applies to --ics FILE"),
+        (["-p", "hiar"], "unknown protocol 'hiar' (did you mean 'hair'"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    who = write_patient(tmp_path)
+    result = run(who, "-p", "hair", "--on", "2026-11-22", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_ics_file_holds_the_sessions_to_come(tmp_path: Path) -> None:
+    who = write_patient(tmp_path, sessions_done=["2026-11-16"])
+    ics = tmp_path / "cal" / "plan.ics"
+    ics.parent.mkdir()
+    args = [who, "-p", "hair", "--on", "2026-11-22", "--json", "--ics", str(ics)]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    p = plan_json(result)
+    cal = vobject.readOne(ics.read_text(encoding="utf-8"))
+    expected = [date.fromisoformat(s["date"]) for s in p["sessions"] if not s["done"]]
+    assert [e.dtstart.value for e in cal.vevent_list] == expected
+    assert f"wrote 9 sessions to {ics}" in result.stderr
+    first = ics.read_bytes()
+    assert run(*args).exit_code == 0
+    again = ics.read_bytes()
+    # Only DTSTAMP may change between exports.
+    strip = [ln for ln in first.splitlines() if not ln.startswith(b"DTSTAMP")]
+    assert strip == [ln for ln in again.splitlines() if not ln.startswith(b"DTSTAMP")]
+    assert sorted(x.name for x in ics.parent.iterdir()) == ["plan.ics"]
+
+
+def test_timed_ics_for_a_protocol_without_a_length_says_so(tmp_path: Path) -> None:
+    who = write_patient(tmp_path)
+    ics = tmp_path / "c.ics"
+    result = run(who, "-p", "cellulite", "--on", "2026-11-22", "--ics", str(ics), "--time", "9:15")
+    assert result.exit_code == 0, result.output
+    assert "protocol cellulite gives no session length: calendar events last 30 minutes" in (
+        result.stderr
+    )
+
+
+def test_human_output_fits_60_columns_and_marks_sessions_without_colour(tmp_path: Path) -> None:
+    who = write_patient(tmp_path, sun_exposure=[{"from": "2027-03-01", "to": "2027-03-07"}])
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--start", "2026-12-01",
+                 "--closed", "2026-12-21..2026-12-31")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "\x1b[" not in text
+    assert max(len(line) for line in text.splitlines()) <= 60
+    assert "✓ ELIGIBLE" in text
+    assert "[ 1]" in text and "December 2026" in text and "March 2027" in text
+    assert "Stop NSAIDs by 2026-11-24 (Tue)" in text
+    assert "No sun until" in text
+    flat = " ".join(text.split())
+    assert "! session 4: 17 days after session 3, above the 14-day maximum of phase weekly" in flat
+    assert "4: moved from Tue 2026-12-22 (clinic closed 2026-12-21..2026-12-31)" in flat
+    assert "! planned sun exposure 2027-03-01..2027-03-07" in flat
+
+
+def render(renderable: Any, width: int = 60) -> str:
+    console = Console(width=width, no_color=True, color_system=None, record=True)
+    with console.capture() as cap:
+        console.print(renderable)
+    return cap.get()
+
+
+def test_session_table_and_month_grid_render_exactly(data: Dataset) -> None:
+    who = Patient.model_validate({"birth_date": "1980-01-01", "sessions_done": ["2026-11-16"]})
+    clinic = Clinic(
+        open_days=parse_open_days("mon,wed,fri"), closures=(parse_closure("2026-11-30"),)
+    )
+    face = data.protocol("face-rejuvenation")
+    assert face is not None
+    p = screen_and_plan(who, face, data, clinic, on=date(2026, 11, 20), sessions=3)
+    table = render(session_table(p.sessions))
+    assert [line.rstrip() for line in table.splitlines()] == [
+        "#   date         day   phase     days   status",
+        "──────────────────────────────────────────────",
+        "1   2026-11-16   Mon   initial      —   ✓ done",
+        "2   2026-11-23   Mon   initial      7",
+        "3   2026-12-02   Wed   initial      9   moved",
+    ]
+    grid = render(month_grids(p.sessions))
+    assert [line.rstrip() for line in grid.splitlines()] == [
+        "       November 2026                December 2026",
+        " Mo  Tu  We  Th  Fr  Sa  Su   Mo  Tu  We  Th  Fr  Sa  Su",
+        "                          1        1 [ 2]  3   4   5   6",
+        "  2   3   4   5   6   7   8    7   8   9  10  11  12  13",
+        "  9  10  11  12  13  14  15   14  15  16  17  18  19  20",
+        "(16) 17  18  19  20  21  22   21  22  23  24  25  26  27",
+        "[23] 24  25  26  27  28  29   28  29  30  31",
+        " 30",
+    ]

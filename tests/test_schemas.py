@@ -1,0 +1,91 @@
+"""The committed JSON Schemas match the models; real inputs and outputs validate against them."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from meso_cli.cli import app
+from meso_cli.data import parse, read_text
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "schemas"
+EXAMPLE = ROOT / "examples" / "patient.yaml"
+NAMES = ("patient", "screening", "plan")
+
+runner = CliRunner()
+
+
+def schema(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((SCHEMAS / f"{name}.schema.json").read_text("utf-8"))
+    return loaded
+
+
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(
+        schema(name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def as_json_data(value: Any) -> Any:
+    """YAML values as a JSON document would hold them: dates become YYYY-MM-DD strings."""
+    if isinstance(value, dict):
+        return {k: as_json_data(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_json_data(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_schema_matches_what_meso_schema_prints(name: str) -> None:
+    result = runner.invoke(app, ["schema", name])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == schema(name), (
+        f"schemas/{name}.schema.json is out of date: run "
+        f"`meso schema {name} > schemas/{name}.schema.json`"
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_schema_is_draft_2020_12_with_an_id(name: str) -> None:
+    found = schema(name)
+    assert found["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert found["$id"].startswith(f"urn:meso:schema:{name}:")
+    jsonschema.Draft202012Validator.check_schema(found)
+
+
+def test_example_patient_validates_against_the_patient_schema() -> None:
+    doc = parse(read_text(str(EXAMPLE)), str(EXAMPLE))
+    validator("patient").validate(as_json_data(doc.value))
+
+
+def test_patient_schema_rejects_an_unknown_key() -> None:
+    errors = list(validator("patient").iter_errors({"age": 40, "colour": "blue"}))
+    assert errors, "an unknown key must not validate"
+
+
+def test_screen_json_validates_against_the_screening_schema() -> None:
+    args = ["screen", str(EXAMPLE), "--protocol", "hair", "--on", "2026-11-22", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 4, result.output
+    output = json.loads(result.stdout)
+    validator("screening").validate(output)
+    assert output["schema_version"] == "1"
+
+
+def test_plan_json_validates_against_the_plan_schema() -> None:
+    args = ["plan", str(EXAMPLE), "--protocol", "hair", "--on", "2026-11-22", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.stdout)
+    validator("plan").validate(output)
+    assert output["schema_version"] == "1"
+    assert output["sessions"], "the example patient gets a plan"
