@@ -9,17 +9,17 @@ from typing import Annotated
 
 import typer
 
-from meso_cli.cli import complete
-from meso_cli.cli.app import (
-    Clear,
-    DataDir,
-    On,
-    app,
-    load,
-    out,
-    parse_date,
-    protocol_named,
-    reference_date,
+from meso_cli.cli.app import Clear, DataDir, On, app, out
+from meso_cli.cli.options import (
+    WEEKDAYS,
+    Closed,
+    Holidays,
+    OpenDays,
+    PerWeek,
+    PlanProtocol,
+    Sessions,
+    Start,
+    plan_from_options,
 )
 from meso_cli.errors import MesoError
 
@@ -35,15 +35,7 @@ _BY_SUFFIX = {".md": Format.md, ".markdown": Format.md, ".html": Format.html, ".
 @app.command()
 def handout(
     patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
-    protocol: Annotated[
-        str,
-        typer.Option(
-            "--protocol",
-            "-p",
-            help="Protocol id (see `meso protocols`).",
-            autocompletion=complete.protocols,
-        ),
-    ],
+    protocol: PlanProtocol,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -58,29 +50,13 @@ def handout(
         Format | None,
         typer.Option("--format", show_default=False, help="md or html (default: from -o)."),
     ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option("--start", help="First possible day YYYY-MM-DD.", show_default=False),
-    ] = None,
+    start: Start = None,
     on: On = None,
-    sessions: Annotated[
-        int | None, typer.Option("--sessions", min=1, show_default=False, help="As for plan.")
-    ] = None,
-    per_week: Annotated[
-        int | None,
-        typer.Option("--per-week", min=1, max=7, show_default=False, help="As for plan."),
-    ] = None,
-    open_days: Annotated[
-        str, typer.Option("--open-days", help="Weekdays the clinic works, e.g. mon,wed,fri.")
-    ] = "mon,tue,wed,thu,fri",
-    closed: Annotated[
-        list[str] | None,
-        typer.Option("--closed", show_default=False, help="Closed day or FROM..TO (repeatable)."),
-    ] = None,
-    holidays: Annotated[
-        str | None,
-        typer.Option("--holidays", show_default=False, help="Country of the public holidays."),
-    ] = None,
+    sessions: Sessions = None,
+    per_week: PerWeek = None,
+    open_days: OpenDays = WEEKDAYS,
+    closed: Closed = None,
+    holidays: Holidays = None,
     clinic_name: Annotated[
         str | None, typer.Option("--clinic", show_default=False, help="Clinic name to print.")
     ] = None,
@@ -104,9 +80,7 @@ def handout(
     """
     from meso_cli.atomic import write_atomic
     from meso_cli.cli.screen import EXIT_CODES
-    from meso_cli.clinic import Clinic, parse_closure, parse_open_days, public_holidays
-    from meso_cli.patients import load_patient
-    from meso_cli.planning import plan_made, screen_and_plan
+    from meso_cli.planning import plan_made
     from meso_cli.render.handout import build, to_html, to_markdown
 
     chosen_format = fmt
@@ -114,30 +88,18 @@ def handout(
         chosen_format = _BY_SUFFIX.get(output.suffix.lower())
         if chosen_format is None:
             raise MesoError(f"-o {output}: name a .md or .html file, or give --format md|html")
-    ref = reference_date(on)
-    begin = parse_date(start, "--start") if start else None
-    days = parse_open_days(open_days)
-    closures = tuple(parse_closure(c) for c in closed or [])
-    data = load(data_dir)
-    chosen = protocol_named(data, protocol)
-    assert chosen is not None  # --protocol is required
-    person = load_patient(patient)
-    clinic = Clinic(
-        open_days=days,
-        closures=closures,
-        holidays=public_holidays(holidays) if holidays else {},
-        country=holidays.strip().upper() if holidays else None,
-    )
-    result = screen_and_plan(
-        person,
-        chosen,
-        data,
-        clinic,
-        on=ref,
-        start=begin,
-        clear=clear or [],
+    result, chosen, person, data = plan_from_options(
+        patient,
+        protocol,
+        data_dir=data_dir,
+        on=on,
+        start=start,
         sessions=sessions,
         per_week=per_week,
+        open_days=open_days,
+        closed=closed,
+        holidays=holidays,
+        clear=clear,
     )
     if not plan_made(result):
         why = result.warnings[-1] if result.warnings else "no plan"

@@ -9,18 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from meso_cli.cli import complete
-from meso_cli.cli.app import (
-    Clear,
-    DataDir,
-    Json,
-    On,
-    app,
-    load,
-    out,
-    parse_date,
-    protocol_named,
-    reference_date,
+from meso_cli.cli.app import Clear, DataDir, Json, On, app, out
+from meso_cli.cli.options import (
+    WEEKDAYS,
+    Closed,
+    Holidays,
+    OpenDays,
+    PerWeek,
+    PlanProtocol,
+    Sessions,
+    Start,
+    plan_from_options,
 )
 from meso_cli.cli.screen import EXIT_CODES
 from meso_cli.errors import MesoError
@@ -32,63 +31,14 @@ if TYPE_CHECKING:
 @app.command()
 def plan(
     patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
-    protocol: Annotated[
-        str,
-        typer.Option(
-            "--protocol",
-            "-p",
-            help="Protocol id (see `meso protocols`).",
-            autocompletion=complete.protocols,
-        ),
-    ],
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="First possible day YYYY-MM-DD (default: the reference date).",
-            show_default=False,
-        ),
-    ] = None,
+    protocol: PlanProtocol,
+    start: Start = None,
     on: On = None,
-    sessions: Annotated[
-        int | None,
-        typer.Option(
-            "--sessions",
-            min=1,
-            show_default=False,
-            help="Sessions in the course (maintenance not counted), within the protocol's min-max.",
-        ),
-    ] = None,
-    per_week: Annotated[
-        int | None,
-        typer.Option(
-            "--per-week",
-            min=1,
-            max=7,
-            show_default=False,
-            help="Sessions per week, where the protocol offers a choice (cellulite: 1 or 2).",
-        ),
-    ] = None,
-    open_days: Annotated[
-        str,
-        typer.Option("--open-days", help="Weekdays the clinic works, e.g. mon,wed,fri."),
-    ] = "mon,tue,wed,thu,fri",
-    closed: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--closed",
-            show_default=False,
-            help="A closed day YYYY-MM-DD or range FROM..TO, both ends included (repeatable).",
-        ),
-    ] = None,
-    holidays: Annotated[
-        str | None,
-        typer.Option(
-            "--holidays",
-            show_default=False,
-            help="Also closed on the public holidays of this country (ISO code, e.g. TR, DE).",
-        ),
-    ] = None,
+    sessions: Sessions = None,
+    per_week: PerWeek = None,
+    open_days: OpenDays = WEEKDAYS,
+    closed: Closed = None,
+    holidays: Holidays = None,
     clear: Clear = None,
     json: Json = False,
     ics: Annotated[
@@ -123,38 +73,23 @@ def plan(
 
       meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
     """
-    from meso_cli.clinic import Clinic, parse_closure, parse_open_days, public_holidays
-    from meso_cli.patients import load_patient
-    from meso_cli.planning import plan_made, screen_and_plan
+    from meso_cli.planning import plan_made
 
-    ref = reference_date(on)
-    begin = parse_date(start, "--start") if start else None
     session_time = _parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
-    days = parse_open_days(open_days)
-    closures = tuple(parse_closure(c) for c in closed or [])
-    data = load(data_dir)
-    chosen = protocol_named(data, protocol)
-    assert chosen is not None  # --protocol is required
-    person = load_patient(patient)
-    country_days = public_holidays(holidays) if holidays else {}
-    clinic = Clinic(
-        open_days=days,
-        closures=closures,
-        holidays=country_days,
-        country=holidays.strip().upper() if holidays else None,
-    )
-    result = screen_and_plan(
-        person,
-        chosen,
-        data,
-        clinic,
-        on=ref,
-        start=begin,
-        clear=clear or [],
+    result, chosen, person, _ = plan_from_options(
+        patient,
+        protocol,
+        data_dir=data_dir,
+        on=on,
+        start=start,
         sessions=sessions,
         per_week=per_week,
+        open_days=open_days,
+        closed=closed,
+        holidays=holidays,
+        clear=clear,
     )
     if ics is not None:
         _write_ics(result, chosen, person, ics, session_time)
