@@ -100,6 +100,8 @@ class Vocabularies:
     conditions: Vocabulary
     medications: Vocabulary
     allergens: Vocabulary
+    ingredient_of: dict[str, list[str]] = field(default_factory=dict)
+    """Ingredient id -> the protocols whose solution holds it."""
 
 
 _built: dict[str, Vocabularies] = {}
@@ -116,5 +118,8 @@ def vocabularies(data: Dataset) -> Vocabularies:
                 [*data.terms[TermKind.INGREDIENT], *data.terms[TermKind.MEDICATION]]
             ),
         )
+        for protocol in data.protocols:
+            for ingredient in protocol.ingredients:
+                found.ingredient_of.setdefault(ingredient, []).append(protocol.id)
         _built[data.version] = found
     return found

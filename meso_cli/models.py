@@ -311,7 +311,11 @@ class Dataset(Strict):
 
 def _named(value: Any) -> Any:
     # `- warfarin` is shorthand for `- {name: warfarin}`.
-    return {"name": value} if isinstance(value, str) else value
+    if isinstance(value, str):
+        return {"name": value}
+    if isinstance(value, dict | BaseModel):
+        return value
+    raise ValueError(f"expected a name or a mapping with name:, got {value!r}")
 
 
 class ConditionEntry(Strict):
@@ -349,6 +353,10 @@ Medication = Annotated[
 ]
 
 
+MAX_ENTRIES = 200  # per list in a patient record
+MAX_NAME = 200  # characters in a name or id
+
+
 class Patient(Strict):
     """One patient file. Flags left out are taken as false and reported as assumptions."""
 
@@ -374,6 +382,34 @@ class Patient(Strict):
     sessions_done: list[IsoDate] = Field(
         default_factory=list, description="Dates of sessions of this course already given."
     )
+
+    @field_validator(
+        "conditions", "medications", "allergies", "sun_exposure", "sessions_done", mode="before"
+    )
+    @classmethod
+    def _few(cls, value: Any) -> Any:
+        # A real record lists a handful; thousands mean the wrong file, and would make the
+        # suggestions for unknown names slow.
+        if isinstance(value, list) and len(value) > MAX_ENTRIES:
+            raise ValueError(f"{len(value)} entries; at most {MAX_ENTRIES} (the right file?)")
+        return value
+
+    @field_validator("id", "conditions", "medications", "allergies")
+    @classmethod
+    def _short(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else [value]:
+            text = item if isinstance(item, str) or item is None else item.name
+            if text is not None and len(text) > MAX_NAME:
+                raise ValueError(f"{text[:20]!r}… is {len(text)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("birth_date")
+    @classmethod
+    def _human(cls, value: date | None) -> date | None:
+        # A typo in the year (1086 for 1986) must not become a 940-year-old "review".
+        if value is not None and value.year < 1900:
+            raise ValueError(f"{value} is before 1900; check the year")
+        return value
 
     @model_validator(mode="after")
     def _has_age(self) -> Patient:

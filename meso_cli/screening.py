@@ -9,7 +9,7 @@ from typing import assert_never
 
 from meso_cli import __version__
 from meso_cli.errors import MesoError, unknown
-from meso_cli.matching import Match, Vocabularies, vocabularies
+from meso_cli.matching import Match, Vocabularies, tokens, vocabularies
 from meso_cli.models import (
     Action,
     AgeAbove,
@@ -89,15 +89,21 @@ def screen(
     clear: Iterable[str] = (),
 ) -> Screening:
     """Apply every rule to the patient on `start` (default: the reference date `on`)."""
-    cleared = _check_clear(list(dict.fromkeys(clear)), data)
+    cleared = _check_clear(list(clear), data)
     day = start or on
-    facts = _facts(patient, protocol, data, vocabularies(data), on=on, day=day)
+    facts = _facts(patient, protocol, vocabularies(data), on=on, day=day)
     exempt = set(protocol.exempt_rules) if protocol else set()
     findings: list[Finding] = []
+    seen: set[tuple[str, str, date | None]] = set()
     for rule in data.rules:
         if rule.id in exempt:
             continue
         for hit in _fire(rule.when, facts):
+            # The same name listed twice ("eczema", "Eczema") is one finding.
+            key = (rule.id, " ".join(tokens(hit.matched or "")), hit.until)
+            if key in seen:
+                continue
+            seen.add(key)
             action = hit.action or rule.action
             detail = hit.detail
             if action is Action.DEFER and hit.until is None:
@@ -155,6 +161,7 @@ def _earliest_start(verdict: Verdict, findings: Sequence[Finding], on: date) -> 
 
 
 def _check_clear(ids: list[str], data: Dataset) -> list[str]:
+    ids = list(dict.fromkeys(i.strip().lower() for i in ids))
     for rule_id in ids:
         rule = data.rule(rule_id)
         if rule is None:
@@ -162,7 +169,8 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
         if rule.action is not Action.REVIEW:
             raise MesoError(
                 f"--clear {rule_id}: only review rules can be cleared; "
-                f"{rule_id!r} is a {rule.action.value} rule"
+                f"{rule_id!r} is {'an' if rule.action is Action.EXCLUDE else 'a'} "
+                f"{rule.action.value} rule"
             )
     return ids
 
@@ -170,7 +178,6 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
 def _facts(
     patient: Patient,
     protocol: Protocol | None,
-    data: Dataset,
     vocab: Vocabularies,
     *,
     on: date,
@@ -189,11 +196,9 @@ def _facts(
         )
     for a in patient.allergies:
         entries.append(_Entry("allergy", a, vocab.allergens.match(a)))
-    ingredient_of: dict[str, list[str]] = {}
-    for p in data.protocols:
-        for ing in p.ingredients:
-            ingredient_of.setdefault(ing, []).append(p.id)
-    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab, ingredient_of)
+    return _Facts(
+        patient, day, on, low, high, text, entries, protocol, vocab, vocab.ingredient_of
+    )
 
 
 def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]:
@@ -264,7 +269,7 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
         case Flag(flag=name):
             if getattr(facts.patient, name) is not True:
                 return []
-            return [_Hit(f"{name}: true", f"{name}: true in the patient file; no end date known")]
+            return [_Hit(f"{name}: true", f"{name}: true in the patient file")]
         case HasCondition(conditions=ids):
             return [
                 _Hit(e.name, _condition_detail(e, m), e.resolved_on)

@@ -85,9 +85,7 @@ def test_age_is_counted_on_the_planned_start(data: Dataset) -> None:
     s = run(data, birth_date="2008-12-01", start=date(2026, 12, 1))
     assert s.verdict is Verdict.ELIGIBLE
     assert s.evaluated_on == date(2026, 12, 1)
-    assert rules(run(data, birth_date="2008-12-01", start=date(2026, 11, 30))) == [
-        "age-under-18"
-    ]
+    assert rules(run(data, birth_date="2008-12-01", start=date(2026, 11, 30))) == ["age-under-18"]
 
 
 def test_age_without_birth_date_and_a_later_start_takes_the_unfavourable_side(
@@ -435,10 +433,20 @@ def test_clearing_one_review_rule_leaves_the_others(data: Dataset) -> None:
     assert only(s, "unrecognized-term").cleared is False
 
 
-@pytest.mark.parametrize("rule", ["pregnancy", "nsaid-washout", "ingredient-allergy"])
-def test_clearing_an_exclude_or_defer_rule_is_an_error(data: Dataset, rule: str) -> None:
-    with pytest.raises(MesoError, match="only review rules can be cleared") as info:
+@pytest.mark.parametrize(
+    ("rule", "kind"),
+    [
+        ("pregnancy", "an exclude"),
+        ("nsaid-washout", "a defer"),
+        ("ingredient-allergy", "an exclude"),
+    ],
+)
+def test_clearing_an_exclude_or_defer_rule_is_an_error(data: Dataset, rule: str, kind: str) -> None:
+    with pytest.raises(MesoError) as info:
         run(data, pregnant=True, clear=[rule])
+    assert str(info.value) == (
+        f"--clear {rule}: only review rules can be cleared; '{rule}' is {kind} rule"
+    )
     assert info.value.exit_code == 2
 
 
@@ -452,3 +460,59 @@ def test_clearing_an_unknown_rule_is_an_error_with_a_suggestion(data: Dataset) -
 def test_screening_is_pure_and_repeatable(data: Dataset) -> None:
     kw: dict[str, Any] = {"medications": ["Coumadin"], "conditions": ["eczema"]}
     assert run(data, **kw) == run(data, **kw)
+
+
+def test_the_same_name_listed_twice_is_one_finding(data: Dataset) -> None:
+    s = run(data, conditions=["eczema", "Eczema "], medications=["warfarin", "warfarin"])
+    assert rules(s) == ["anticoagulant", "skin-disease-at-site"]
+
+
+def test_a_deferral_without_end_says_so_once(data: Dataset) -> None:
+    (finding,) = run(data, fever=True).findings
+    assert finding.detail == "fever: true in the patient file; no end date is known"
+
+
+def test_clear_takes_rule_ids_in_any_case(data: Dataset) -> None:
+    s = run(data, medications=["warfarin"], clear=[" Anticoagulant", "anticoagulant"])
+    assert s.verdict is Verdict.ELIGIBLE
+    assert s.cleared == ["anticoagulant"]
+
+
+@pytest.mark.parametrize("typed", ["vitamin D3", "Vitamin C", "multivitamin"])
+def test_common_supplements_are_known(data: Dataset, typed: str) -> None:
+    assert run(data, medications=[typed]).verdict is Verdict.ELIGIBLE
+
+
+def test_a_brand_name_allergy_is_read_as_its_ingredient(data: Dataset) -> None:
+    finding = only(run(data, "hair", allergies=["Xylocaine"]), "ingredient-allergy")
+    assert finding.detail == "allergy to Xylocaine (local anaesthetic), an ingredient of hair"
+
+
+def test_every_required_rule_can_fire(data: Dataset) -> None:
+    from meso_cli.data import REQUIRED_RULES
+
+    everything = run(
+        data,
+        "hair",
+        birth_date="2010-01-01",
+        pregnant=True,
+        breastfeeding=True,
+        fever=True,
+        conditions=[
+            "haemophilia",
+            "liver failure",
+            "renal failure",
+            "breast cancer",
+            "type 2 diabetes",
+            "atrial fibrillation",
+            "eczema",
+            "zzqx",
+        ],
+        medications=["Coumadin", {"name": "ibuprofen", "last_dose": "2026-11-20"}],
+        allergies=["lidocaine"],
+    )
+    old = run(data, birth_date="1940-01-01")
+    fired = {f.rule for f in [*everything.findings, *old.findings]}
+    assert fired == set(REQUIRED_RULES)
+    assert everything.verdict is Verdict.NOT_ELIGIBLE
+    assert everything.earliest_start is None

@@ -26,6 +26,14 @@ EXIT_BUG = 1
 class MesoGroup(TyperGroup):
     """Turns every error into one message on stderr and its exit code; never a traceback."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        # `meso --help | head -1`: the help is written while the options are parsed.
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _quiet_pipe()
+            raise typer.Exit(0) from None
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -33,9 +41,15 @@ class MesoGroup(TyperGroup):
             _stderr(f"meso: error: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
+            # Only a command that writes stdout itself (batch) gets here: the reader is gone,
+            # so stop quietly. out() and show() absorb it and keep the command's exit code.
             _quiet_pipe()
             raise typer.Exit(0) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            # Ctrl-C is the user's choice, not a bug: the shell's 128 + SIGINT, one line.
+            _stderr("meso: interrupted")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
             if _debug(ctx):
@@ -65,9 +79,14 @@ def _stderr(message: str) -> None:
 
 
 def _quiet_pipe() -> None:
-    # The reader went away (`meso rules | head -1`): stop writing, say nothing.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    # The reader went away (`meso rules | head -1`): send the rest of stdout, and the flush
+    # at exit, to /dev/null so Python prints no "Exception ignored" on the way out.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 app = typer.Typer(
@@ -85,7 +104,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"meso {__version__}\n")
+        out(f"meso {__version__}\n")
         raise typer.Exit(0)
 
 
@@ -146,9 +165,14 @@ Clear = Annotated[
 
 
 def parse_date(value: str, option: str) -> date:
+    text = value.strip()
     try:
-        return date.fromisoformat(value.strip())
+        return date.fromisoformat(text)
     except ValueError:
+        if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+            raise MesoError(
+                f"{option} {value!r}: expected a date as YYYY-MM-DD; {text} is not a real date"
+            ) from None
         raise MesoError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
 
 
@@ -174,15 +198,33 @@ def protocol_named(data: Dataset, name: str | None) -> Protocol | None:
 
 
 def out(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    """Write to stdout; a reader that went away is not an error, a full disk is."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_pipe()
+    except OSError as exc:
+        _quiet_pipe()
+        raise MesoError(f"cannot write the output: {exc.strerror or exc}") from None
 
 
 def console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich would exit 1 here; keep the command's own exit code (a verdict) instead.
+            _quiet_pipe()
+
+    return _Console(highlight=False, soft_wrap=False)
 
 
 def show(renderable: RenderableType) -> None:
-    console().print(renderable)
+    try:
+        console().print(renderable)
+    except BrokenPipeError:
+        _quiet_pipe()
+    except OSError as exc:
+        _quiet_pipe()
+        raise MesoError(f"cannot write the output: {exc.strerror or exc}") from None

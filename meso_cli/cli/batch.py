@@ -64,7 +64,7 @@ def batch(
 
       meso batch patients.jsonl --protocol hair --plan --jobs 4 > plans.jsonl
 
-      cat patients.jsonl | meso batch - | jq -r 'select(.error) | "\\(.line): \\(.error)"'
+      cat patients.jsonl | meso batch - | jq -c 'select(.error)'
     """
     from meso_cli.batch import Job, Tally, check_job, run
 

@@ -36,17 +36,20 @@ def rules(
 
       meso rules --json | jq -r '.[] | [.id, .action] | @tsv'
     """
-    from meso_cli.render import human
     from meso_cli.render.json import list_to_json, to_json
 
     data = load(data_dir)
-    if rule_id is None:
-        out(list_to_json(data.rules)) if json else show(human.rules_table(data.rules))
+    found = None
+    if rule_id is not None:
+        found = data.rule(rule_id)
+        if found is None:
+            raise unknown("rule", rule_id, (r.id for r in data.rules))
+    if json:
+        out(to_json(found) if found else list_to_json(data.rules))
         return
-    found = data.rule(rule_id)
-    if found is None:
-        raise unknown("rule", rule_id, (r.id for r in data.rules))
-    out(to_json(found)) if json else show(human.rule_view(found))
+    from meso_cli.render import human  # Rich only for people: `--json` stays light
+
+    show(human.rule_view(found) if found else human.rules_table(data.rules))
 
 
 @app.command()
@@ -68,16 +71,16 @@ def protocols(
 
       meso protocols --json | jq '.[] | {id, phases: [.phases[].sessions.default]}'
     """
-    from meso_cli.render import human
     from meso_cli.render.json import list_to_json, to_json
 
     data = load(data_dir)
-    if protocol_id is None:
-        out(list_to_json(data.protocols)) if json else show(human.protocols_table(data.protocols))
-        return
     found = protocol_named(data, protocol_id)
-    assert found is not None
-    out(to_json(found)) if json else show(human.protocol_view(found, data))
+    if json:
+        out(to_json(found) if found else list_to_json(data.protocols))
+        return
+    from meso_cli.render import human  # Rich only for people: `--json` stays light
+
+    show(human.protocol_view(found, data) if found else human.protocols_table(data.protocols))
 
 
 data_app = typer.Typer(help="Work with the clinical data files.", no_args_is_help=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment
@@ -39,7 +40,9 @@ def verdict_line(s: Screening) -> Text:
                 else " — no start date until the deferral has an end"
             )
         case Verdict.REVIEW:
-            line.append(" — a practitioner must decide (--clear RULE once decided)")
+            line.append(" — a practitioner must decide, then --clear RULE")
+            if s.earliest_start is not None and s.earliest_start != s.reference_date:
+                line.append(f"; first session from {s.earliest_start}")
         case Verdict.NOT_ELIGIBLE:
             line.append(" — do not treat")
         case _:
@@ -98,7 +101,7 @@ def _finding(f: Finding) -> RenderableType:
         head.append("  CLEARED by the practitioner", style="bold green")
     body = Text()
     body.append(f.detail)
-    if f.until is not None:
+    if f.until is not None and str(f.until) not in f.detail:
         body.append(f"\nfirst possible session: {f.until}")
     body.append(f"\n→ {f.advice}")
     body.append(f"\nsources: {', '.join(f.sources)}", style="dim")
@@ -145,10 +148,13 @@ def screening_view(s: Screening) -> RenderableType:
 
 
 def rules_table(rules: list[Rule]) -> RenderableType:
-    table = Table(title="Contraindication rules", show_lines=False, expand=False)
-    table.add_column("rule")
-    table.add_column("action")
-    table.add_column("title")
+    table = Table(
+        title="Contraindication rules", box=box.SIMPLE_HEAD, pad_edge=False, expand=False
+    )
+    # Ids are typed back (--clear, `meso rules ID`): never cut them short.
+    table.add_column("rule", no_wrap=True, min_width=max((len(r.id) for r in rules), default=4))
+    table.add_column("action", no_wrap=True)
+    table.add_column("title", min_width=13)
     table.add_column("sources")
     for r in rules:
         symbol, word, style = ACTION_LOOK[r.action]
@@ -168,18 +174,20 @@ def rule_view(r: Rule) -> RenderableType:
     head.append(f"{symbol} {word}", style=style)
     head.append(f"  {r.title}")
     return Group(
-        head,
-        Text(f"Why: {r.rationale}"),
-        Text(f"Do: {r.advice}"),
-        Text(f"Sources: {', '.join(r.sources)}", style="dim"),
+        _Hanging(head, rest="  "),
+        _Hanging(Text(f"Why: {r.rationale}"), rest="  "),
+        _Hanging(Text(f"Do: {r.advice}"), rest="  "),
+        _Hanging(Text(f"Sources: {', '.join(r.sources)}", style="dim"), rest="  "),
     )
 
 
 def protocols_table(protocols: list[Protocol]) -> RenderableType:
-    table = Table(title="Protocols", expand=False)
-    table.add_column("protocol")
-    table.add_column("course")
-    table.add_column("sources")
+    table = Table(title="Protocols", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column(
+        "protocol", no_wrap=True, min_width=max((len(p.id) for p in protocols), default=8)
+    )
+    table.add_column("course", min_width=24)
+    table.add_column("sources", max_width=10)
     for p in protocols:
         table.add_row(p.id, phases_text(p), ", ".join(s[:3] for s in p.sources))
     return table
@@ -193,13 +201,14 @@ def phases_text(p: Protocol) -> str:
         if n.usual_max is not None:
             count = f"{n.min}–{n.usual_max}, up to {n.max}"
         iv = ph.interval_days
-        every = f"every {iv.target} d"
+        every = f"every {iv.target} days"
         if iv.min != iv.max:
             every += f" ({iv.min}–{iv.max})"
         if ph.per_week:
             every = " or ".join(f"{c.per_week}×/week" for c in ph.per_week)
         steps.append(f"{ph.name}: {count}, {every}")
-    return "; then ".join(steps)
+    # One phase a line: the course reads top to bottom at a glance.
+    return "\nthen ".join(steps)
 
 
 def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
@@ -238,5 +247,5 @@ def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
     if p.maintenance:
         facts.append(f"Maintenance: {p.maintenance}")
     facts.append(f"Sources: {', '.join(p.sources)}")
-    lines.extend(Text(f) for f in facts)
+    lines.extend(_Hanging(Text(f), rest="  ") for f in facts)
     return Group(*lines)
