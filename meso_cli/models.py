@@ -48,7 +48,9 @@ IsoDate = Annotated[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built the first time it is used, not when the class
+    # is created, so a command pays only for the models it touches.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # --- clinical data -------------------------------------------------------------------------
@@ -176,8 +178,6 @@ Trigger = Annotated[
     ),
 ]
 
-
-AnyOf.model_rebuild()
 
 
 class Rule(Strict):
@@ -333,7 +333,7 @@ class MedicationEntry(Strict):
 
 
 class SunPeriod(Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
 
     start: IsoDate = Field(alias="from")
     end: IsoDate = Field(alias="to")

@@ -23,6 +23,7 @@ from meso_cli.models import (
     MedicationCount,
     Patient,
     Protocol,
+    Rule,
     Screening,
     TakesMedication,
     Trigger,
@@ -95,8 +96,9 @@ def screen(
     exempt = set(protocol.exempt_rules) if protocol else set()
     findings: list[Finding] = []
     seen: set[tuple[str, str, date | None]] = set()
-    for rule in data.rules:
-        if rule.id in exempt:
+    known = {m.term for e in facts.entries for m in e.matches}
+    for rule, needs in _rule_needs(data):
+        if (needs is not None and known.isdisjoint(needs)) or rule.id in exempt:
             continue
         for hit in _fire(rule.when, facts):
             # The same name listed twice ("eczema", "Eczema") is one finding.
@@ -221,6 +223,39 @@ def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]
     high = low + (1 if (day - birthday(on, age_on(on, day))).days > 0 else 0)
     shown = f"age {low}" if low == high else f"age {low} or {high}"
     return low, high, f"{shown} on {day} (age {patient.age} on {on}, birth date not given)"
+
+
+_NEEDS: dict[str, list[tuple[Rule, frozenset[str] | None]]] = {}
+
+
+def _rule_needs(data: Dataset) -> list[tuple[Rule, frozenset[str] | None]]:
+    """Each rule with the terms it cannot fire without (None: it can), once per data set.
+
+    A rule of conditions or medications cannot fire for a patient none of whose entries
+    match one of its terms, so most rules are passed over without evaluating a trigger.
+    """
+    found = _NEEDS.get(data.version)
+    if found is None:
+        found = []
+        for rule in data.rules:
+            needs = [n for n in map(_needs, rule.when) if n is not None]
+            found.append((rule, min(needs, key=len) if needs else None))
+        _NEEDS[data.version] = found
+    return found
+
+
+def _needs(trigger: Trigger) -> frozenset[str] | None:
+    """The term ids one of which must match for `trigger` to hold; None if it can hold without."""
+    match trigger:
+        case HasCondition(conditions=ids) | TakesMedication(medications=ids):
+            return frozenset(ids)
+        case AnyOf(any=options):
+            sets = [_needs(option) for option in options]
+            if any(n is None for n in sets):
+                return None
+            return frozenset().union(*(n for n in sets if n is not None))
+        case _:
+            return None
 
 
 def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:

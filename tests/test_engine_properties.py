@@ -237,3 +237,25 @@ def test_random_text_never_escapes_as_anything_but_a_clean_error(text: str) -> N
 def test_tokens_of_gibberish_are_one_word() -> None:
     """The unrecognized-term property relies on a consonant word being a single token."""
     assert tokens("bcdfgh") == ["bcdfgh"]
+
+
+@SETTINGS
+@given(record=valid_records(), protocol_index=st.integers(0, len(PROTOCOLS) - 1))
+def test_passing_over_rules_whose_terms_are_absent_changes_no_result(
+    record: dict[str, Any], protocol_index: int
+) -> None:
+    # The engine skips a condition or medication rule when none of its terms matched; every
+    # rule evaluated in full must give the very same screening.
+    import meso_cli.screening as engine
+
+    patient = Patient.model_validate(record)
+    protocol = PROTOCOLS[protocol_index]
+    fast = screen(patient, protocol, DATA, on=ON)
+    saved = dict(engine._NEEDS)
+    engine._NEEDS[DATA.version] = [(rule, None) for rule in DATA.rules]
+    try:
+        full = screen(patient, protocol, DATA, on=ON)
+    finally:
+        engine._NEEDS.clear()
+        engine._NEEDS.update(saved)
+    assert fast == full

@@ -1,6 +1,13 @@
 """The command line: Typer commands that parse, call the core, render, and map errors."""
 
-from meso_cli.cli import batch, browse, handout, intake, plan, screen  # noqa: F401  (registers)
-from meso_cli.cli.app import app, main
+import os
+
+# meso uses no pydantic plugins; looking for them scans every installed package's metadata on
+# the first validation, which is a third of a `meso screen` run. Typer does the same.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+
+
+from meso_cli.cli import batch, browse, handout, intake, plan, screen  # noqa: E402, F401  (registers)
+from meso_cli.cli.app import app, main  # noqa: E402
 
 __all__ = ["app", "main"]
