@@ -78,7 +78,7 @@ def _complete(words: str) -> list[str]:
         "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
     }
     done = subprocess.run(
-        [sys.executable, "-c", "from meso_cli.cli import app; app(prog_name='meso')"],
+        [sys.executable, "-c", "from meso_cli.cli import main; main()"],
         env=env,
         capture_output=True,
         text=True,
@@ -113,3 +113,28 @@ def test_plain_legible_output_in_60_columns(env: dict[str, str]) -> None:
     assert "\x1b" not in done.stdout
     assert max(len(line) for line in done.stdout.splitlines()) <= 60
     assert "REVIEW REQUIRED" in done.stdout and "DEFER" in done.stdout
+
+
+def test_every_command_is_registered_on_its_own_when_it_runs() -> None:
+    # `meso NAME` imports only NAME's module: each must register its command by itself, and
+    # every command must be in the map, or `meso NAME` would answer "No such command".
+    from meso_cli.cli.app import COMMAND_MODULES
+
+    top = sorted(path[0] for path, _ in COMMANDS if len(path) == 1)
+    assert sorted(COMMAND_MODULES) == top
+    for name in top:
+        done = subprocess.run(
+            [sys.executable, "-m", "meso_cli", name, "--help"],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, (name, done.stderr)
+        assert f"meso {name}" in done.stdout
+
+
+def test_a_mistyped_command_is_answered_with_the_right_one() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "scren", "x.yaml"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 2
+    assert "screen" in done.stderr

@@ -6,8 +6,6 @@ import os
 # the first validation, which is a third of a `meso screen` run. Typer does the same.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
 
+from meso_cli.cli.app import app, main, register  # noqa: E402
 
-from meso_cli.cli import batch, browse, handout, intake, plan, screen  # noqa: E402, F401  (registers)
-from meso_cli.cli.app import app, main  # noqa: E402
-
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "register"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -122,9 +123,35 @@ def _root(
     ctx.obj = {"debug": debug}
 
 
+# Each command's module, imported only when that command runs: building every command's
+# options costs a fifth of a `meso screen`. Help, completion and a mistyped command get all.
+COMMAND_MODULES = {
+    "screen": "screen",
+    "plan": "plan",
+    "batch": "batch",
+    "handout": "handout",
+    "intake": "intake",
+    "rules": "browse",
+    "protocols": "browse",
+    "data": "browse",
+    "schema": "browse",
+}
+
+
+def register(args: Sequence[str] | None = None) -> None:
+    """Register the command that `args` name (the first word not an option), or every one."""
+    from importlib import import_module
+
+    first = next((a for a in args or () if not a.startswith("-")), None)
+    wanted = [COMMAND_MODULES[first]] if first in COMMAND_MODULES else COMMAND_MODULES.values()
+    for module in dict.fromkeys(wanted):
+        import_module(f"meso_cli.cli.{module}")
+
+
 def main() -> NoReturn:
+    register(sys.argv[1:])
     try:
-        app()
+        app(prog_name="meso")
     except BrokenPipeError:
         _quiet_pipe()
         sys.exit(0)
