@@ -50,7 +50,13 @@ IsoDate = Annotated[
 class Strict(BaseModel):
     # defer_build: a model's validator is built the first time it is used, not when the class
     # is created, so a command pays only for the models it touches.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    # Every field of an output is always written, defaults included: the output schemas say so.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 # --- clinical data -------------------------------------------------------------------------
@@ -333,7 +339,7 @@ class MedicationEntry(Strict):
 
 
 class SunPeriod(Strict):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     start: IsoDate = Field(alias="from")
     end: IsoDate = Field(alias="to")
@@ -359,6 +365,10 @@ MAX_NAME = 200  # characters in a name or id
 
 class Patient(Strict):
     """One patient file. Flags left out are taken as false and reported as assumptions."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["birth_date"]}, {"required": ["age"]}]}
+    )
 
     id: StrictStr | None = Field(default=None, description="The clinic's patient id.")
     birth_date: IsoDate | None = None

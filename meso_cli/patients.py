@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 from meso_cli.data import MAX_BYTES, parse, read_text, reject_nulls, validate
+from meso_cli.errors import file_error
 from meso_cli.models import Patient
 
 
@@ -13,9 +15,28 @@ def _stdin() -> bytes:
     return sys.stdin.buffer.read(MAX_BYTES + 1)
 
 
-def load_patient(path: str) -> Patient:
+def load_patient(path: str, on: date | None = None) -> Patient:
+    """The patient in `path`; with `on`, a birth date after that day (or an age that does not
+    fit the birth date) is refused here, with the file and line, rather than by the engine."""
     shown = "<stdin>" if path == "-" else path
     doc = parse(read_text(path, _stdin), shown)
     if isinstance(doc.value, dict):
         reject_nulls(doc)
-    return validate(doc, Patient)
+    patient = validate(doc, Patient)
+    if on is not None and patient.birth_date is not None:
+        from meso_cli.screening import age_on
+
+        line = doc.line_of(("birth_date",))
+        if patient.birth_date > on:
+            raise file_error(
+                shown, line,
+                f"birth_date: {patient.birth_date} is after the reference date {on}; "
+                "check the year",
+            )
+        if patient.age is not None and age_on(patient.birth_date, on) != patient.age:
+            raise file_error(
+                shown, doc.line_of(("age",)),
+                f"age: {patient.age} does not match birth_date {patient.birth_date} "
+                f"(age {age_on(patient.birth_date, on)} on {on}); give one of them",
+            )
+    return patient

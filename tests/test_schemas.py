@@ -72,6 +72,31 @@ def test_patient_schema_rejects_an_unknown_key() -> None:
     assert errors, "an unknown key must not validate"
 
 
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"sex": "female"},
+        {"age": None},
+        {"age": 40, "medications": [{"name": "x", "last_dose": None}]},
+    ],
+    ids=["neither-age-nor-birth-date", "null-age", "null-last-dose"],
+)
+def test_patient_schema_refuses_what_meso_refuses(record: dict[str, Any]) -> None:
+    assert list(validator("patient").iter_errors(record)), f"{record} must not validate"
+    result = runner.invoke(app, ["screen", "-", "--json"], input=json.dumps(record))
+    assert result.exit_code == 2, result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [("screening", {"schema_version", "meso_version", "data_version", "not_applicable"}),
+     ("plan", {"schema_version", "meso_version", "start_moved_from"})],
+)
+def test_output_schemas_require_every_field_meso_always_writes(name: str, fields: set[str]) -> None:
+    # A script may rely on a key being there, null or not: defaults are written too.
+    assert fields <= set(schema(name)["required"])
+
+
 def test_screen_json_validates_against_the_screening_schema() -> None:
     args = ["screen", str(EXAMPLE), "--protocol", "hair", "--on", "2026-11-22", "--json"]
     result = runner.invoke(app, args)

@@ -99,7 +99,7 @@ def plan_from_options(
     data = load(data_dir)
     chosen = protocol_named(data, protocol)
     assert chosen is not None  # --protocol is required
-    person = load_patient(patient)
+    person = load_patient(patient, ref)
     clinic = Clinic(
         open_days=days,
         closures=closures,

@@ -137,12 +137,13 @@ def screen(
     )
     data = load(data_dir)
     chosen = protocol_named(data, protocol)
+    day = reference_date(on)
     notes: list[str] = []
     if patient is None or quick.given():
-        person, notes = quick_patient(quick, load_patient(patient) if patient else None)
+        person, notes = quick_patient(quick, load_patient(patient, day) if patient else None)
     else:
-        person = load_patient(patient)
-    result = run_screen(person, chosen, data, on=reference_date(on), clear=clear or [])
+        person = load_patient(patient, day)
+    result = run_screen(person, chosen, data, on=day, clear=clear or [])
     if json:
         from meso_cli.render.json import to_json
 

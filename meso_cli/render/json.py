@@ -19,8 +19,30 @@ def list_to_json(models: Sequence[BaseModel]) -> str:
     return json.dumps([m.model_dump(mode="json") for m in models], indent=2) + "\n"
 
 
+def _without_nulls(node: Any) -> Any:
+    """The schema with every `null` alternative taken out: the file readers refuse empty
+    values (a left-out key is the way to say "not stated"), so an input schema must too."""
+    if isinstance(node, list):
+        return [_without_nulls(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _without_nulls(v) for k, v in node.items() if not (k == "default" and v is None)}
+    options = out.get("anyOf")
+    if isinstance(options, list) and any(o == {"type": "null"} for o in options):
+        kept = [o for o in options if o != {"type": "null"}]
+        del out["anyOf"]
+        if len(kept) == 1:
+            out.update(kept[0])
+        else:
+            out["anyOf"] = kept
+    return out
+
+
 def schema_of(model: type[BaseModel], name: str, *, mode: str) -> dict[str, Any]:
-    schema = model.model_json_schema(mode="validation" if mode == "validation" else "serialization")
+    if mode == "validation":
+        schema = _without_nulls(model.model_json_schema(mode="validation"))
+    else:
+        schema = model.model_json_schema(mode="serialization")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:meso:schema:{name}:{SCHEMA_VERSION}",
