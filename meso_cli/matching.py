@@ -11,6 +11,31 @@ from meso_cli.models import Dataset, Term, TermKind
 
 _TOKEN = re.compile(r"[^\W_]+")
 
+# Words that may stand around a known term without naming anything of their own: "history of
+# breast cancer", "type 2 diabetes", "eczema on the scalp", "warfarin 5 mg twice daily"
+# (qualifiers, amounts and body sites). Any other word left over
+# beside a known term ("asthma and lupus") is reported, never dropped.
+_QUALIFIERS = frozenset(
+    """a an and or with without of in on the for since from to at by due per as also plus
+    history hx past previous prior former recent old new known diagnosed suspected possible
+    type stage grade mild moderate severe chronic acute controlled uncontrolled treated
+    untreated well poorly left right bilateral both upper lower disease disorder syndrome
+    condition daily once twice times weekly monthly nightly morning evening night day days
+    week weeks month months year years ago needed prn bid tid qid qd od tablet tablets tab
+    tabs capsule capsules cap caps pill pills dose doses injection injections cream gel
+    mg mcg ug µg μg g ml iu unit units i ii iii iv after before during post pre
+    scalp face facial forehead cheek cheeks chin neck arm arms hand hands leg legs thigh
+    thighs knee knees hip hips abdomen abdominal belly stomach back chest breast breasts
+    buttock buttocks foot feet eye eyes eyelid eyelids lip lips skin hair nail nails site
+    sites area areas body lung lungs liver kidney kidneys heart bone bones brain colon
+    bowel prostate ovary ovarian cervix cervical uterus uterine throat mouth""".split()
+)
+_AMOUNT = re.compile(r"\d+(?:mg|mcg|ug|µg|μg|g|ml|iu|u|units?|x|h|d|st|nd|rd|th)?")
+
+
+def _qualifier(word: str) -> bool:
+    return word in _QUALIFIERS or _AMOUNT.fullmatch(word) is not None
+
 
 def tokens(text: str) -> list[str]:
     """Lower-case words; hyphens, underscores, punctuation and extra spaces fall away."""
@@ -29,7 +54,7 @@ class Vocabulary:
 
     index: dict[str, Match]
     longest: int
-    _cache: dict[str, tuple[Match, ...]] = field(default_factory=dict)
+    _cache: dict[str, tuple[tuple[Match, ...], tuple[str, ...]]] = field(default_factory=dict)
     _suggested: dict[tuple[str, int], list[str]] = field(default_factory=dict)
 
     @classmethod
@@ -46,6 +71,14 @@ class Vocabulary:
         "Type 2 diabetes" and "type-2 Diabetes" both find diabetes; "anti-coagulant" finds
         anticoagulant because runs of adjacent words are also tried joined together.
         """
+        return self.read(text)[0]
+
+    def leftover(self, text: str) -> tuple[str, ...]:
+        """The words of `text` that are neither part of a known term nor a mere qualifier
+        (of, type, 2, mg, daily...): in "asthma and lupus", ("lupus",)."""
+        return self.read(text)[1]
+
+    def read(self, text: str) -> tuple[tuple[Match, ...], tuple[str, ...]]:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
@@ -65,7 +98,11 @@ class Vocabulary:
             inside = any(a <= i and j <= b and (a, b) != (i, j) for a, b, _ in hits)
             if not inside and all(k.term != m.term for k in kept):
                 kept.append(m)
-        result = tuple(kept)
+        covered = {k for i, j, _ in hits for k in range(i, j)}
+        left = tuple(
+            w for k, w in enumerate(words) if k not in covered and not _qualifier(w)
+        )
+        result = (tuple(kept), left)
         if len(self._cache) < 100_000:
             self._cache[text] = result
         return result

@@ -52,6 +52,7 @@ class _Hit:
     until: date | None = None
     suggestions: tuple[str, ...] = ()
     action: Action | None = None  # overrides the rule's action (allergy without a protocol)
+    partial: bool = False  # unknown words beside a known term in one entry
 
 
 @dataclass
@@ -59,6 +60,7 @@ class _Entry:
     kind: str  # condition | medication | allergy
     name: str
     matches: tuple[Match, ...]
+    leftover: tuple[str, ...]
     active: bool = True
     resolved_on: date | None = None
     last_dose: date | None = None
@@ -95,6 +97,7 @@ def screen(
     facts = _facts(patient, protocol, vocabularies(data), on=on, day=day)
     exempt = set(protocol.exempt_rules) if protocol else set()
     findings: list[Finding] = []
+    partial: set[int] = set()  # ids of findings on words left over beside a known term
     seen: set[tuple[str, str, date | None]] = set()
     known = {m.term for e in facts.entries for m in e.matches}
     for rule, needs in _rule_needs(data):
@@ -110,20 +113,25 @@ def screen(
             detail = hit.detail
             if action is Action.DEFER and hit.until is None:
                 detail += "; no end date is known"
-            findings.append(
-                Finding(
-                    rule=rule.id,
-                    action=action,
-                    title=rule.title,
-                    detail=detail,
-                    matched=hit.matched,
-                    until=hit.until if action is Action.DEFER else None,
-                    sources=rule.sources,
-                    cleared=action is Action.REVIEW and rule.id in cleared,
-                    advice=rule.advice,
-                    suggestions=list(hit.suggestions),
-                )
+            finding = Finding(
+                rule=rule.id,
+                action=action,
+                title=rule.title,
+                detail=detail,
+                matched=hit.matched,
+                until=hit.until if action is Action.DEFER else None,
+                sources=rule.sources,
+                cleared=action is Action.REVIEW and rule.id in cleared,
+                advice=rule.advice,
+                suggestions=list(hit.suggestions),
             )
+            findings.append(finding)
+            if hit.partial:
+                partial.add(id(finding))
+    # Unknown words beside a term that already excludes the patient ("breast" in "breast
+    # cancer") cannot change the verdict; listing them would only bury the reason.
+    excluded = {f.matched for f in findings if f.action is Action.EXCLUDE}
+    findings = [f for f in findings if not (id(f) in partial and f.matched in excluded)]
     verdict = verdict_of(findings)
     return Screening(
         patient_id=patient.id,
@@ -190,14 +198,14 @@ def _facts(
     for c in patient.conditions:
         active = c.resolved_on is None or c.resolved_on > day
         entries.append(
-            _Entry("condition", c.name, vocab.conditions.match(c.name), active, c.resolved_on)
+            _Entry("condition", c.name, *vocab.conditions.read(c.name), active, c.resolved_on)
         )
     for m in patient.medications:
         entries.append(
-            _Entry("medication", m.name, vocab.medications.match(m.name), last_dose=m.last_dose)
+            _Entry("medication", m.name, *vocab.medications.read(m.name), last_dose=m.last_dose)
         )
     for a in patient.allergies:
-        entries.append(_Entry("allergy", a, vocab.allergens.match(a)))
+        entries.append(_Entry("allergy", a, *vocab.allergens.read(a)))
     return _Facts(
         patient, day, on, low, high, text, entries, protocol, vocab, vocab.ingredient_of
     )
@@ -328,7 +336,11 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
         case IngredientAllergy():
             return _allergy_hits(facts)
         case UnrecognizedTerm():
-            return [_unrecognized(e, facts.vocab) for e in facts.entries if not e.matches]
+            return [
+                _unrecognized(e, facts.vocab)
+                for e in facts.entries
+                if not e.matches or e.leftover
+            ]
         case AnyOf(any=options):
             return [hit for option in options for hit in _hits(option, facts)]
         case _:
@@ -395,7 +407,14 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
 
 def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
     by_kind = {"condition": vocab.conditions, "medication": vocab.medications}
-    near = by_kind.get(entry.kind, vocab.allergens).suggest(entry.name)
+    vocabulary = by_kind.get(entry.kind, vocab.allergens)
+    if entry.matches:
+        rest = " ".join(entry.leftover)
+        near = vocabulary.suggest(rest)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        detail = f"{entry.kind} {entry.name!r}: {rest!r} in it matches no known term{hint}"
+        return _Hit(entry.name, detail, suggestions=tuple(near), partial=True)
+    near = vocabulary.suggest(entry.name)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     detail = f"{entry.kind} {entry.name!r} matches no known term{hint}"
     return _Hit(entry.name, detail, suggestions=tuple(near))

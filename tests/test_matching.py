@@ -103,3 +103,21 @@ def test_shipped_vocabularies(data: Dataset) -> None:
     assert v.medications.match("vasa") == ()
     assert v.medications.suggest("warfarine")[0] == "warfarin"
     assert vocabularies(data) is v  # built once per data set
+
+
+@pytest.mark.parametrize(
+    ("typed", "left"),
+    [
+        ("cancer and lupus", ("lupus",)),
+        ("warfarin, methotrexate", ("methotrexate",)),
+        ("history of breast cancer", ()),
+        ("Type-2 diabetes, poorly controlled", ()),
+        ("warfarin 5 mg twice daily", ()),
+        ("aspirin 75mg", ()),
+        ("lupus", ("lupus",)),
+    ],
+)
+def test_words_beside_a_known_term_are_kept_unless_they_only_qualify_it(
+    typed: str, left: tuple[str, ...]
+) -> None:
+    assert SMALL.leftover(typed) == left

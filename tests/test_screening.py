@@ -367,6 +367,36 @@ def test_nothing_unrecognized_is_silently_ignored(data: Dataset, field: str, typ
     assert len(s.findings[0].suggestions) <= 3
 
 
+def test_an_unknown_word_beside_a_harmless_known_term_needs_review(data: Dataset) -> None:
+    # "asthma" alone fires nothing; "lupus" must not hide behind it.
+    s = run(data, conditions=["asthma and lupus"])
+    assert s.verdict is Verdict.REVIEW
+    finding = only(s, "unrecognized-term")
+    assert finding.matched == "asthma and lupus"
+    assert "'lupus'" in finding.detail
+
+
+def test_an_unknown_medicine_beside_a_finished_nsaid_needs_review(data: Dataset) -> None:
+    s = run(data, medications=[{"name": "ibuprofen and methotrexate", "last_dose": "2026-10-01"}])
+    assert rules(s) == ["unrecognized-term"]
+    assert s.verdict is Verdict.REVIEW
+
+
+def test_qualifiers_doses_and_body_sites_beside_a_term_are_not_unknown(data: Dataset) -> None:
+    s = run(
+        data,
+        conditions=["eczema on the scalp", "iron deficiency anaemia, mild"],
+        medications=["warfarin 5 mg twice daily"],
+    )
+    assert sorted(rules(s)) == ["anticoagulant", "skin-disease-at-site"]
+
+
+def test_unknown_words_beside_an_excluding_term_are_not_listed(data: Dataset) -> None:
+    s = run(data, conditions=["history of ductal breast cancer"])
+    assert rules(s) == ["cancer"]
+    assert s.verdict is Verdict.NOT_ELIGIBLE
+
+
 def test_misspelled_condition_suggests_the_right_one(data: Dataset) -> None:
     finding = only(run(data, conditions=["diabetis"]), "unrecognized-term")
     assert "diabetes" in finding.suggestions
