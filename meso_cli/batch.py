@@ -151,7 +151,7 @@ def _init_worker(job: Job) -> None:
 
 def _work(first: int, lines: Sequence[bytes]) -> list[tuple[str, str]]:
     assert _worker_job is not None
-    return [screen_line(raw, first + i, _worker_job) for i, raw in enumerate(lines)]
+    return _screen_chunk(first, lines, _worker_job)
 
 
 def _chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
@@ -177,25 +177,44 @@ def run(
 ) -> Iterator[list[tuple[str, str]]]:
     """Output lines in input order, a chunk at a time; memory stays flat however long the input.
 
-    With several jobs, at most a few chunks per worker are in flight: a plain `Pool.imap`
-    would read the whole input ahead of the workers and hold it in memory.
+    With N jobs, N - 1 worker processes take chunks in turn and this process screens every
+    N-th chunk itself while they work: N processes on N cores, none of them idle waiting.
+    At most a few chunks per worker are in flight: a plain `Pool.imap` would read the whole
+    input ahead of the workers and hold it in memory.
     """
     if jobs <= 1:
         for first, chunk in _chunks(lines, CHUNK_LINES):
-            yield [screen_line(raw, first + i, job) for i, raw in enumerate(chunk)]
+            yield _screen_chunk(first, chunk, job)
         return
-    pool = (pool_factory or _pool)(jobs, job)
+    pool = (pool_factory or _pool)(jobs - 1, job)
     try:
         pending: deque[Any] = deque()
-        for first, chunk in _chunks(lines, CHUNK_LINES):
-            pending.append(pool.apply_async(_work, (first, chunk)))
-            if len(pending) >= jobs * 4:
+        for index, (first, chunk) in enumerate(_chunks(lines, CHUNK_LINES)):
+            if index % jobs == jobs - 1:
+                pending.append(_Ready(_screen_chunk(first, chunk, job)))
+            else:
+                pending.append(pool.apply_async(_work, (first, chunk)))
+            while len(pending) >= jobs * 4:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
     finally:
         pool.terminate()
         pool.join()
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A chunk this process screened itself, queued in order beside the workers' results."""
+
+    lines: list[tuple[str, str]]
+
+    def get(self) -> list[tuple[str, str]]:
+        return self.lines
+
+
+def _screen_chunk(first: int, chunk: Sequence[bytes], job: Job) -> list[tuple[str, str]]:
+    return [screen_line(raw, first + i, job) for i, raw in enumerate(chunk)]
 
 
 def _pool(jobs: int, job: Job) -> Pool:

@@ -115,6 +115,32 @@ def test_jobs_one_and_two_give_identical_output(tmp_path: Path) -> None:
     assert len(one[1]) == 1200
 
 
+@pytest.mark.parametrize("jobs", [2, 3, 5])
+def test_workers_and_this_process_share_chunks_and_keep_input_order(jobs: int) -> None:
+    # Threads stand in for worker processes: the same hand-out of chunks, without forking.
+    from datetime import date
+    from multiprocessing.pool import ThreadPool
+
+    from meso_cli import batch as engine
+    from meso_cli.data import load_dataset, packaged_data_dir
+
+    data = load_dataset(packaged_data_dir())
+    job = engine.Job(data, data.protocol("hair"), date(2026, 11, 22))
+    lines = [json.dumps({"id": str(i), "age": 18 + i % 70}).encode() for i in range(2_345)]
+
+    def threads(n: int, job: engine.Job) -> Any:
+        assert n == jobs - 1  # this process is the last of the N
+        return ThreadPool(n, initializer=engine._init_worker, initargs=(job,))
+
+    serial = [line for chunk in engine.run(iter(lines), job, jobs=1) for line in chunk]
+    shared = [
+        line for chunk in engine.run(iter(lines), job, jobs=jobs, pool_factory=threads)
+        for line in chunk
+    ]
+    assert shared == serial
+    assert [json.loads(out)["patient_id"] for out, _ in shared] == [str(i) for i in range(2_345)]
+
+
 def test_clean_file_exits_zero_whatever_the_verdicts(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "clean.jsonl", [json.dumps(p) for p in PATIENTS])
     code, out, err = batch(path, "--protocol", "hair", "--jobs", "1")
