@@ -17,19 +17,20 @@ _TOKEN = re.compile(r"[^\W_]+")
 # beside a known term ("asthma and lupus") is reported, never dropped.
 _QUALIFIERS = frozenset(
     """a an and or with without of in on the for since from to at by due per as also plus
-    history hx past previous prior former recent old new known diagnosed suspected possible
-    type stage grade mild moderate severe chronic acute controlled uncontrolled treated
-    untreated well poorly left right bilateral both upper lower disease disorder syndrome
-    condition daily once twice times weekly monthly nightly morning evening night day days
-    week weeks month months year years ago needed prn bid tid qid qd od tablet tablets tab
-    tabs capsule capsules cap caps pill pills dose doses injection injections cream gel
-    mg mcg ug µg μg g ml iu unit units i ii iii iv after before during post pre
-    scalp face facial forehead cheek cheeks chin neck arm arms hand hands leg legs thigh
-    thighs knee knees hip hips abdomen abdominal belly stomach back chest breast breasts
-    buttock buttocks foot feet eye eyes eyelid eyelids lip lips skin hair nail nails site
-    sites area areas body lung lungs liver kidney kidneys heart bone bones brain colon
-    bowel prostate ovary ovarian cervix cervical uterus uterine throat mouth""".split()
+    history hx past previous prior former recent old new known diagnosed suspected
+    possible type stage grade mild moderate severe chronic acute controlled uncontrolled
+    treated untreated well poorly left right bilateral both upper lower daily once twice
+    times weekly monthly nightly morning evening night day days week weeks month months
+    year years ago needed prn bid tid qid qd od tablet tablets tab tabs capsule capsules
+    cap caps pill pills dose doses supplement supplements injection injections cream gel
+    mg mcg ug µg μg g ml iu unit units i ii iii iv after before during post pre scalp
+    face facial forehead cheek cheeks chin neck arm arms hand hands leg legs thigh
+    thighs knee knees hip hips abdomen abdominal belly back chest breast breasts buttock
+    buttocks foot feet eye eyes eyelid eyelids lip lips skin hair nail nails site sites
+    area areas body""".split()
 )
+# Not qualifiers, on purpose: organs (liver, kidney, heart, lung...) and "disease", "disorder",
+# "syndrome", "condition": "asthma, disease of the liver" must not read as asthma alone.
 _AMOUNT = re.compile(r"\d+(?:mg|mcg|ug|µg|μg|g|ml|iu|u|units?|x|h|d|st|nd|rd|th)?")
 
 
@@ -50,26 +51,32 @@ class Match:
 
 @dataclass
 class Vocabulary:
-    """Every name of a set of terms, indexed by its letters and digits alone."""
+    """Every name of a set of terms, indexed by its letters and digits alone (`index`) and
+    by its words (`phrases`)."""
 
     index: dict[str, Match]
     longest: int
+    phrases: dict[str, Match] = field(default_factory=dict)
     _cache: dict[str, tuple[tuple[Match, ...], tuple[str, ...]]] = field(default_factory=dict)
     _suggested: dict[tuple[str, int], list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, terms: Iterable[Term]) -> Vocabulary:
         index: dict[str, Match] = {}
+        phrases: dict[str, Match] = {}
         for term in terms:
             for name in term.names:
-                index.setdefault("".join(tokens(name)), Match(term.id, term.names[0]))
-        return cls(index, max((len(k) for k in index), default=0))
+                match = Match(term.id, term.names[0])
+                index.setdefault("".join(tokens(name)), match)
+                phrases.setdefault(" ".join(tokens(name)), match)
+        return cls(index, max((len(k) for k in index), default=0), phrases)
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every known term in `text`; a term inside a longer matched phrase is dropped.
 
         "Type 2 diabetes" and "type-2 Diabetes" both find diabetes; "anti-coagulant" finds
-        anticoagulant because runs of adjacent words are also tried joined together.
+        anticoagulant because runs of adjacent words are also tried joined together, but only
+        runs of words of two letters or more: "as a" is not "asa" (aspirin).
         """
         return self.read(text)[0]
 
@@ -86,11 +93,16 @@ class Vocabulary:
         hits: list[tuple[int, int, Match]] = []
         for i in range(len(words)):
             key = ""
+            joinable = True
             for j in range(i, len(words)):
                 key += words[j]
                 if len(key) > self.longest:
                     break
-                found = self.index.get(key)
+                joinable = joinable and len(words[j]) > 1
+                if j == i or joinable:
+                    found = self.index.get(key)
+                else:  # a one-letter word joins only as the term's own word ("vitamin d")
+                    found = self.phrases.get(" ".join(words[i : j + 1]))
                 if found is not None:
                     hits.append((i, j + 1, found))
         kept: list[Match] = []

@@ -34,6 +34,7 @@ from meso_cli.screening import screen
 # A deferral that ends may reveal another behind it (re-screened at the new start); each round
 # moves the start strictly later, and the data has only a handful of defer rules.
 _MAX_MOVES = 10
+_LATE_START_DAYS = 14  # a first session later than this after the start is called out
 
 STOP_NSAIDS_ITEM = "stop-nsaids"
 SUN_ITEM = "sun"
@@ -343,7 +344,7 @@ def screen_and_plan(
         return no_plan(result, protocol, start_moved_from=moved_from, warnings=notes)
     # When the start moved, the plan carries the first screening (the deferral and its end,
     # as `meso screen` reports it); the second one only confirmed the new start.
-    return plan(
+    made = plan(
         first,
         patient,
         protocol,
@@ -355,6 +356,31 @@ def screen_and_plan(
         start_moved_from=moved_from,
         warnings=notes,
     )
+    opens = made.key_dates.first_session
+    if opens is None or opens <= begin:
+        return made
+    # Closed days pushed the first session past the start: the patient is screened again on
+    # the day itself (an age limit may be crossed in between).
+    again = screen(patient, protocol, data, on=on, start=opens, clear=cleared)
+    if again.verdict is not Verdict.ELIGIBLE:
+        said = {Verdict.REVIEW: "needs review", Verdict.DEFERRED: "is deferred"}
+        why = (
+            f"the first open day is {opens}, and the screening on that day "
+            f"{said.get(again.verdict, 'is not eligible')}"
+        )
+        return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, why])
+    gap = (opens - begin).days
+    if gap > _LATE_START_DAYS and not patient.sessions_done:
+        made = made.model_copy(
+            update={
+                "warnings": [
+                    f"first session {opens}, {gap} days after the start {begin}: the clinic is "
+                    "closed until then",
+                    *made.warnings,
+                ]
+            }
+        )
+    return made
 
 
 def no_plan(

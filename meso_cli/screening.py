@@ -91,9 +91,52 @@ def screen(
     start: date | None = None,
     clear: Iterable[str] = (),
 ) -> Screening:
-    """Apply every rule to the patient on `start` (default: the reference date `on`)."""
+    """Apply every rule to the patient on `start` (default: the reference date `on`).
+
+    A deferral moves the first possible session to its end; the rules are applied on that day
+    too, and what newly fires there (an age limit crossed in the meantime) is added.
+    """
     cleared = _check_clear(list(clear), data)
     day = start or on
+    findings, facts = _findings(patient, protocol, data, on=on, day=day, cleared=cleared)
+    verdict = verdict_of(findings)
+    earliest = _earliest_start(verdict, findings, on)
+    if verdict is Verdict.DEFERRED and earliest is not None and earliest > day:
+        later, _ = _findings(patient, protocol, data, on=on, day=earliest, cleared=cleared)
+        fired = {f.rule for f in findings}
+        for f in later:
+            if f.rule not in fired and f.action is not Action.DEFER:
+                detail = f"on {earliest}, when the deferral ends: {f.detail}"
+                findings.append(f.model_copy(update={"detail": detail}))
+        verdict = verdict_of(findings)
+        earliest = _earliest_start(verdict, findings, on)
+    exempt = sorted(protocol.exempt_rules) if protocol else []
+    return Screening(
+        patient_id=patient.id,
+        protocol=protocol.id if protocol else None,
+        reference_date=on,
+        verdict=verdict,
+        earliest_start=earliest,
+        findings=findings,
+        data_version=data.version,
+        evaluated_on=day,
+        assumed=_assumptions(facts),
+        cleared=cleared,
+        not_applicable=exempt,
+        meso_version=__version__,
+    )
+
+
+def _findings(
+    patient: Patient,
+    protocol: Protocol | None,
+    data: Dataset,
+    *,
+    on: date,
+    day: date,
+    cleared: list[str],
+) -> tuple[list[Finding], _Facts]:
+    """One finding per rule and matched entry that fires on `day`."""
     facts = _facts(patient, protocol, vocabularies(data), on=on, day=day)
     exempt = set(protocol.exempt_rules) if protocol else set()
     findings: list[Finding] = []
@@ -131,22 +174,7 @@ def screen(
     # Unknown words beside a term that already excludes the patient ("breast" in "breast
     # cancer") cannot change the verdict; listing them would only bury the reason.
     excluded = {f.matched for f in findings if f.action is Action.EXCLUDE}
-    findings = [f for f in findings if not (id(f) in partial and f.matched in excluded)]
-    verdict = verdict_of(findings)
-    return Screening(
-        patient_id=patient.id,
-        protocol=protocol.id if protocol else None,
-        reference_date=on,
-        verdict=verdict,
-        earliest_start=_earliest_start(verdict, findings, on),
-        findings=findings,
-        data_version=data.version,
-        evaluated_on=day,
-        assumed=_assumptions(facts),
-        cleared=cleared,
-        not_applicable=sorted(exempt),
-        meso_version=__version__,
-    )
+    return [f for f in findings if not (id(f) in partial and f.matched in excluded)], facts
 
 
 def verdict_of(findings: Sequence[Finding]) -> Verdict:
@@ -329,10 +357,13 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
                 for hit in _medication_hit(e, m, washout, facts)
             ]
         case MedicationCount(medication_count_at_least=n):
-            names = [e.name for e in facts.entries if e.kind == "medication"]
-            if len(names) < n:
+            taken = [e for e in facts.entries if e.kind == "medication"]
+            # "levothyroxine and vitamin D" in one entry is two medicines, not one.
+            count = sum(max(1, len(e.matches) + bool(e.leftover)) for e in taken)
+            if count < n:
                 return []
-            return [_Hit(", ".join(names), f"{len(names)} medications: {', '.join(names)}")]
+            names = ", ".join(e.name for e in taken)
+            return [_Hit(names, f"{count} medications: {names}")]
         case IngredientAllergy():
             return _allergy_hits(facts)
         case UnrecognizedTerm():

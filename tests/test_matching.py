@@ -115,9 +115,21 @@ def test_shipped_vocabularies(data: Dataset) -> None:
         ("warfarin 5 mg twice daily", ()),
         ("aspirin 75mg", ()),
         ("lupus", ("lupus",)),
+        ("cancer of the liver", ("liver",)),
+        ("warfarin, heart disease", ("heart", "disease")),
     ],
 )
 def test_words_beside_a_known_term_are_kept_unless_they_only_qualify_it(
     typed: str, left: tuple[str, ...]
 ) -> None:
     assert SMALL.leftover(typed) == left
+
+
+@pytest.mark.parametrize("typed", ["iron as a supplement", "vitamin d, as a tablet", "a s a"])
+def test_one_letter_words_are_not_joined_into_a_term(typed: str) -> None:
+    assert "aspirin" not in terms(typed)
+
+
+@pytest.mark.parametrize("typed", ["ASA 100 mg", "asa", "acetylsalicylic-acid"])
+def test_aspirin_by_its_abbreviation_is_still_found(typed: str) -> None:
+    assert terms(typed) == ["aspirin"]

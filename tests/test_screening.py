@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from meso_cli.errors import MesoError, UnknownName
-from meso_cli.models import Action, Dataset, Finding, Patient, Screening, Verdict
+from meso_cli.models import Action, Dataset, Finding, Patient, Screening, TermKind, Verdict
 from meso_cli.screening import age_on, birthday, screen, verdict_of
 
 ON = date(2026, 11, 22)
@@ -395,6 +395,42 @@ def test_unknown_words_beside_an_excluding_term_are_not_listed(data: Dataset) ->
     s = run(data, conditions=["history of ductal breast cancer"])
     assert rules(s) == ["cancer"]
     assert s.verdict is Verdict.NOT_ELIGIBLE
+
+
+@pytest.mark.parametrize(
+    "typed", ["asthma, disease of the liver", "gout, kidney disorder", "stress, heart disorder"]
+)
+def test_organs_and_disease_words_beside_a_harmless_term_are_not_passed_over(
+    data: Dataset, typed: str
+) -> None:
+    s = run(data, conditions=[typed])
+    assert s.verdict is not Verdict.ELIGIBLE
+    assert rules(s) == ["unrecognized-term"]
+
+
+def test_two_medicines_in_one_entry_count_as_two_for_a_heart_patient(data: Dataset) -> None:
+    s = run(data, conditions=["heart failure"], medications=["levothyroxine and vitamin D"])
+    assert rules(s) == ["cardiac-polypharmacy"]
+    assert s.verdict is Verdict.NOT_ELIGIBLE
+    assert "2 medications" in s.findings[0].detail
+
+
+def test_an_age_limit_crossed_during_a_deferral_is_reported(data: Dataset) -> None:
+    # 75 today, 76 when the washout ends: the first session would be at 76.
+    s = run(data, birth_date="1950-11-26", on=date(2026, 11, 23),
+            medications=[{"name": "ibuprofen", "last_dose": "2026-11-22"}])
+    assert rules(s) == ["nsaid-washout", "age-over-75"]
+    assert s.verdict is Verdict.REVIEW
+    assert s.earliest_start == date(2026, 11, 29)
+    assert only(s, "age-over-75").detail.startswith("on 2026-11-29, when the deferral ends: ")
+
+
+def test_an_allergy_to_any_supplement_in_the_solution_fires(data: Dataset) -> None:
+    supplements = next(t for t in data.terms[TermKind.MEDICATION] if t.id == "supplements")
+    for name in supplements.names:
+        s = run(data, "hair", allergies=[name])
+        assert rules(s) == ["ingredient-allergy"], name
+        assert s.verdict is Verdict.NOT_ELIGIBLE, name
 
 
 def test_misspelled_condition_suggests_the_right_one(data: Dataset) -> None:
