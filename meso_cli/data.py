@@ -22,10 +22,14 @@ from pydantic import BaseModel, ValidationError
 
 from meso_cli.errors import FileProblems, Problem, close_matches, file_error
 from meso_cli.models import (
+    AgeAbove,
+    AgeBelow,
     AnyOf,
     CareItem,
     Dataset,
+    Flag,
     HasCondition,
+    MedicationCount,
     Protocol,
     Rule,
     TakesMedication,
@@ -236,6 +240,12 @@ def _mark_line(mark: Any) -> int | None:
     return mark.line + 1 if mark is not None else None
 
 
+def _short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:bool` as it is written in a file: `!!bool`."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
 def _precheck_yaml(text: str, path: str) -> None:
     """Walk the event stream first: libyaml's composer recurses in C and a file of 100,000
     `[` would crash it, and an alias bomb should be refused before anything is built."""
@@ -244,6 +254,12 @@ def _precheck_yaml(text: str, path: str) -> None:
         if isinstance(event, yaml.AliasEvent):
             raise file_error(path, _mark_line(event.start_mark),
                              "YAML aliases (*name) are not allowed; write the value out")
+        # An explicit tag, even a standard one (`!!bool true`, `!!str 42`), is refused: it
+        # resolves like the plain value, so the composed tree cannot tell it was there.
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) and event.tag:
+            raise file_error(path, _mark_line(event.start_mark),
+                             f"YAML tag {_short_tag(event.tag)} is not allowed; "
+                             "write the value plainly")
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -589,7 +605,10 @@ def load_dataset(directory: Path) -> Dataset:
     """Load, validate and cross-check a data directory; every problem names file and line."""
     if not directory.is_dir():
         raise file_error(str(directory), None, "data directory not found")
-    key = _cache_key(directory)
+    # A clinic's copy is held against the shipped data; the shipped data needs no comparison.
+    shipped = packaged_data_dir()
+    compare = directory.resolve() != shipped.resolve()
+    key = _cache_key(directory, shipped if compare else None)
     cached = _from_cache(key)
     if cached is not None:
         return cached
@@ -608,6 +627,8 @@ def load_dataset(directory: Path) -> Dataset:
     if contra is None or protos is None:
         raise FileProblems("invalid data", problems=problems)
     problems += _cross_check(contra, protos, docs)
+    if compare:
+        problems += against_shipped(contra, protos, docs, load_dataset(shipped))
     if problems:
         raise FileProblems("invalid data", problems=problems)
     dataset = Dataset(
@@ -628,18 +649,21 @@ def load_dataset(directory: Path) -> Dataset:
 
 # Parsing and validating the YAML costs more than the rest of a `meso screen`, so a dataset that
 # passed validation is kept, pickled, in the user's cache directory. It is used only when its key
-# matches: the sha256 of the data files' bytes, of the code that defines and checks the models,
-# and of the Python and pydantic versions. Any problem with the cache falls back to loading.
-_CODE_FILES = ("models.py", "data.py", "__init__.py")
+# matches: the sha256 of the data files' bytes (and, for a clinic's copy, of the shipped data it
+# was held against), of the code that defines and checks the models, and of the Python and
+# pydantic versions. Any problem with the cache falls back to loading.
+_CODE_FILES = ("models.py", "data.py", "matching.py", "__init__.py")
 
 
-def _cache_key(directory: Path) -> str:
+def _cache_key(directory: Path, shipped: Path | None) -> str:
     import sys
 
     import pydantic
 
     digest = hashlib.sha256(f"{sys.version}\0{pydantic.VERSION}\0".encode())
     digest.update(data_version(directory).encode())
+    if shipped is not None:
+        digest.update(b"\0shipped\0" + data_version(shipped).encode())
     here = Path(__file__).resolve().parent
     for name in _CODE_FILES:
         try:
@@ -798,3 +822,319 @@ def _cross_check(
                 if item.rule is not None and item.rule not in rules:
                     bad(pdoc, loc + (section, k, "rule"), f"no rule {item.rule!r}")
     return out
+
+
+# --- a clinic's copy against the shipped data ----------------------------------------------
+
+
+def against_shipped(
+    contra: ContraindicationsFile,
+    protos: ProtocolsFile,
+    docs: dict[str, Document],
+    shipped: Dataset,
+) -> list[Problem]:
+    """Everything in a clinic's copy that would screen less strictly than the shipped data.
+
+    Stricter is always allowed. What "no weaker" means, part by part:
+
+    - a required rule fires at least wherever the shipped rule fires (`_trigger_gaps`);
+    - every shipped term keeps its id and all its names, and every name in the copy is read
+      as at least the terms the shipped data reads it as (`_term_gaps`, `_reading_gaps`);
+    - a shipped protocol is exempt from no shipped rule it was not exempt from, and lists
+      every shipped ingredient (`_protocol_gaps`);
+    - the required care items keep their durations, no shorter (`_care_gaps`).
+    """
+    cdoc, pdoc = docs["contraindications.yaml"], docs["protocols.yaml"]
+    found = [
+        *_rule_gaps(contra, cdoc, shipped),
+        *_term_gaps(contra, protos, docs, shipped),
+        *_protocol_gaps(protos, pdoc, shipped),
+        *_care_gaps(contra, protos, pdoc, shipped),
+    ]
+    # A medication's name is read in two vocabularies (medications, allergies): say it once.
+    return list({str(p): p for p in found}.values())
+
+
+def _problem(doc: Document, loc: Loc, msg: str) -> Problem:
+    return Problem(doc.path, doc.line_of(loc), f"{_describe(loc)}: {msg}")
+
+
+def _show(trigger: Trigger) -> str:
+    """A trigger as it is written in the file, on one line: `age_below: 18`."""
+    if isinstance(trigger, AnyOf):
+        return "any: [" + "; ".join(_show(t) for t in trigger.any) + "]"
+    parts = []
+    for key, value in trigger.model_dump(exclude_none=True).items():
+        shown = f"[{', '.join(value)}]" if isinstance(value, list) else str(value).lower()
+        parts.append(f"{key}: {shown}")
+    return ", ".join(parts)
+
+
+def _listed(ids: Iterable[str]) -> str:
+    return ", ".join(repr(i) for i in ids) or "none"
+
+
+def _rule_gaps(contra: ContraindicationsFile, doc: Document, shipped: Dataset) -> list[Problem]:
+    out = []
+    for i, rule in enumerate(contra.rules):
+        before = shipped.rule(rule.id)
+        if rule.id not in REQUIRED_RULES or before is None:
+            continue
+        for j, trigger in enumerate(rule.when):
+            for loc, msg in _conjunct_gaps(trigger, before.when, ("rules", i, "when", j)):
+                out.append(_problem(doc, loc, f"rule {rule.id!r}: {msg}"))
+    return out
+
+
+def _conjunct_gaps(trigger: Trigger, shipped: list[Trigger], loc: Loc) -> list[tuple[Loc, str]]:
+    """`when` is a conjunction, so the copy's rule fires wherever the shipped one does when
+    each of its triggers covers some shipped trigger. Leaving a trigger out only widens the
+    rule; adding one narrows it, and is reported."""
+    tries = [_trigger_gaps(trigger, s, loc) for s in shipped]
+    if any(not gaps for gaps in tries):
+        return []
+    akin = [gaps for gaps, s in zip(tries, shipped, strict=True) if _akin(trigger, s)]
+    if akin:
+        return akin[0]
+    was = "; ".join(_show(s) for s in shipped)
+    return [(loc, f"{_show(trigger)} is an added condition that must also hold, so the rule "
+                  f"fires less often; the shipped rule has {was}")]
+
+
+def _akin(a: Trigger, b: Trigger) -> bool:
+    """Of one kind, or one an `any:` with an option of the other's kind: the trigger to
+    compare with when none covers it, so that the message names the limit that was weakened."""
+    return type(a) is type(b) or bool(_kinds(a) & _kinds(b))
+
+
+def _kinds(trigger: Trigger) -> set[type]:
+    return {type(t) for t in trigger.any} if isinstance(trigger, AnyOf) else {type(trigger)}
+
+
+def _trigger_gaps(mine: Trigger, shipped: Trigger, loc: Loc) -> list[tuple[Loc, str]]:
+    """Where `mine` fails to fire although `shipped` fires, compared structurally.
+
+    A shipped `any:` is covered when each of its options is covered; `mine` as an `any:` covers
+    a trigger when one of its options does (so options may be added, never taken away). Two
+    plain triggers must be of one kind with limits no weaker (`_limit_gaps`).
+    """
+    if isinstance(shipped, AnyOf):
+        return [gap for option in shipped.any for gap in _trigger_gaps(mine, option, loc)]
+    if isinstance(mine, AnyOf):
+        tries = [_trigger_gaps(o, shipped, loc + ("any", k)) for k, o in enumerate(mine.any)]
+        if any(not gaps for gaps in tries):
+            return []
+        same = [gaps for gaps, o in zip(tries, mine.any, strict=True) if type(o) is type(shipped)]
+        return same[0] if same else [
+            (loc + ("any",), f"no option fires where the shipped {_show(shipped)} does")
+        ]
+    if type(mine) is not type(shipped):
+        return [(loc, f"{_show(mine)} does not fire where the shipped {_show(shipped)} does")]
+    return [(loc + (key,), msg) for key, msg in _limit_gaps(mine, shipped)]
+
+
+def _limit_gaps(mine: Trigger, shipped: Trigger) -> list[tuple[str, str]]:
+    """Each key of two triggers of one kind where `mine` is weaker, and what shipped has."""
+    if isinstance(mine, AgeBelow) and isinstance(shipped, AgeBelow):
+        if mine.age_below < shipped.age_below:
+            return [("age_below", f"age_below: {mine.age_below} lets younger patients through; "
+                                  f"the shipped data has age_below: {shipped.age_below}")]
+    elif isinstance(mine, AgeAbove) and isinstance(shipped, AgeAbove):
+        if mine.age_above > shipped.age_above:
+            return [("age_above", f"age_above: {mine.age_above} lets older patients through; "
+                                  f"the shipped data has age_above: {shipped.age_above}")]
+    elif isinstance(mine, Flag) and isinstance(shipped, Flag):
+        if mine.flag != shipped.flag:
+            return [("flag", f"flag: {mine.flag} fires on another flag; "
+                             f"the shipped data has flag: {shipped.flag}")]
+    elif isinstance(mine, HasCondition) and isinstance(shipped, HasCondition):
+        return _ids_gap("conditions", mine.conditions, shipped.conditions)
+    elif isinstance(mine, TakesMedication) and isinstance(shipped, TakesMedication):
+        return [*_ids_gap("medications", mine.medications, shipped.medications),
+                *_washout_gap(mine.washout_days, shipped.washout_days)]
+    elif isinstance(mine, MedicationCount) and isinstance(shipped, MedicationCount):
+        n, was = mine.medication_count_at_least, shipped.medication_count_at_least
+        if n > was:
+            return [("medication_count_at_least", f"medication_count_at_least: {n} needs more "
+                     f"medications; the shipped data has medication_count_at_least: {was}")]
+    return []  # ingredient_allergy and unrecognized_term have no limit to weaken
+
+
+def _ids_gap(key: str, mine: list[str], shipped: list[str]) -> list[tuple[str, str]]:
+    missing = [i for i in shipped if i not in mine]
+    if not missing:
+        return []
+    return [(key, f"{key} leaves out {_listed(missing)}; "
+                  f"the shipped data has {key}: [{', '.join(shipped)}]")]
+
+
+def _washout_gap(mine: int | None, shipped: int | None) -> list[tuple[str, str]]:
+    # No washout at all is the strictest: the rule fires whenever the medication is listed.
+    if mine is None or (shipped is not None and mine >= shipped):
+        return []
+    was = f"washout_days: {shipped}" if shipped else "no washout_days (it fires on any dose)"
+    return [("washout_days", f"washout_days: {mine} ends the wait sooner; the shipped data has "
+                             f"{was}")]
+
+
+# Where each kind of term lives in the files.
+_TERM_PLACES: dict[TermKind, tuple[str, Loc]] = {
+    TermKind.CONDITION: ("contraindications.yaml", ("terms", "conditions")),
+    TermKind.MEDICATION: ("contraindications.yaml", ("terms", "medications")),
+    TermKind.INGREDIENT: ("protocols.yaml", ("ingredients",)),
+}
+_Placed = tuple[Term, Document, Loc]
+
+
+def _name_key(name: str) -> str:
+    from meso_cli.matching import tokens
+
+    return "".join(tokens(name))
+
+
+def _term_gaps(
+    contra: ContraindicationsFile,
+    protos: ProtocolsFile,
+    docs: dict[str, Document],
+    shipped: Dataset,
+) -> list[Problem]:
+    lists = {
+        TermKind.CONDITION: contra.terms.conditions,
+        TermKind.MEDICATION: contra.terms.medications,
+        TermKind.INGREDIENT: protos.ingredients,
+    }
+    placed: dict[TermKind, list[_Placed]] = {}
+    out: list[Problem] = []
+    for kind, terms in lists.items():
+        name, section = _TERM_PLACES[kind]
+        placed[kind] = [(t, docs[name], section + (i,)) for i, t in enumerate(terms)]
+        out += _names_kept(placed[kind], shipped.terms[kind], docs[name], section)
+    # The vocabularies screening reads names with (matching.vocabularies): allergies are read
+    # against the ingredients first, then the medications.
+    meds, ings = TermKind.MEDICATION, TermKind.INGREDIENT
+    out += _reading_gaps(placed[TermKind.CONDITION], shipped.terms[TermKind.CONDITION])
+    out += _reading_gaps(placed[meds], shipped.terms[meds])
+    out += _reading_gaps([*placed[ings], *placed[meds]], [*shipped.terms[ings],
+                                                          *shipped.terms[meds]])
+    return out
+
+
+def _names_kept(
+    placed: list[_Placed], shipped: list[Term], doc: Document, section: Loc
+) -> list[Problem]:
+    """Every shipped term is still there, under its id, with all its names."""
+    mine = {term.id: (term, loc) for term, _, loc in reversed(placed)}  # the first of an id
+    out = []
+    for was in shipped:
+        if was.id not in mine:
+            out.append(_problem(doc, section, f"term {was.id!r} is missing; the shipped data "
+                                              f"has it, named {', '.join(was.names)}"))
+            continue
+        term, loc = mine[was.id]
+        have = {_name_key(n) for n in term.names}
+        lost = [n for n in was.names if _name_key(n) not in have]
+        if lost:
+            out.append(_problem(doc, loc + ("names",), f"term {was.id!r} leaves out "
+                                f"{_listed(lost)}; the shipped data has names: "
+                                f"[{', '.join(was.names)}]"))
+    return out
+
+
+def _reading_gaps(placed: list[_Placed], shipped: list[Term]) -> list[Problem]:
+    """Every name in the copy still finds the terms the shipped data finds in it: another term
+    that claims 'ibuprofen' first, or a longer name that swallows 'liver disease', is refused."""
+    from meso_cli.matching import Vocabulary
+
+    before, after = Vocabulary.of(shipped), Vocabulary.of(t for t, _, _ in placed)
+    out = []
+    for term, doc, loc in placed:
+        for n, name in enumerate(term.names):
+            key = _name_key(name)
+            owner = after.index.get(key)
+            if owner is None or owner.term != term.id:
+                continue  # a name an earlier term already holds; that term is checked instead
+            was = {m.term: None for m in before.match(name)}
+            now = {m.term: None for m in after.match(name)}
+            if set(was) - set(now):
+                why = ("the first term to list a name keeps it" if key in before.index
+                       else "a longer name hides the names inside it")
+                out.append(_problem(doc, loc + ("names", n), f"{name!r} is read as "
+                                    f"{_listed(now)} ({why}); the shipped data reads it as "
+                                    f"{_listed(was)}"))
+    return out
+
+
+def _protocol_gaps(protos: ProtocolsFile, doc: Document, shipped: Dataset) -> list[Problem]:
+    """A shipped protocol gains no exemption from a shipped rule and loses no ingredient.
+    Exempting it from a rule the clinic added itself is allowed: that rule is extra."""
+    shipped_rules = {r.id for r in shipped.rules}
+    out = []
+    for i, proto in enumerate(protos.protocols):
+        was = shipped.protocol(proto.id)
+        if was is None:
+            continue
+        loc: Loc = ("protocols", i)
+        for k, rid in enumerate(proto.exempt_rules):
+            if rid in shipped_rules and rid not in was.exempt_rules:
+                out.append(_problem(doc, loc + ("exempt_rules", k), f"protocol {proto.id!r} "
+                                    f"may not be exempt from rule {rid!r}; the shipped data "
+                                    f"exempts it from {_listed(was.exempt_rules)}"))
+        lost = [x for x in was.ingredients if x not in proto.ingredients]
+        if lost:
+            out.append(_problem(doc, loc + ("ingredients",), f"protocol {proto.id!r} leaves "
+                                f"out {_listed(lost)}, so an allergy to these goes unseen; the "
+                                f"shipped data has ingredients: [{', '.join(was.ingredients)}]"))
+    return out
+
+
+_DURATIONS = ("days_before_first", "days_after_each", "hours_after_each", "days_after_last")
+
+
+def _care_gaps(
+    contra: ContraindicationsFile, protos: ProtocolsFile, doc: Document, shipped: Dataset
+) -> list[Problem]:
+    """The required care items keep every shipped duration, no shorter, and serve no rule
+    the shipped item does not (a protocol exempt from that rule would drop the item)."""
+    out = []
+    for section, cid in REQUIRED_CARE.items():
+        before = getattr(shipped, f"common_{section}")
+        was = next((c for c in before if c.id == cid), None)
+        items: list[CareItem] = getattr(protos.common, section)
+        k = next((k for k, c in enumerate(items) if c.id == cid), None)
+        if was is None or k is None:
+            continue
+        item, loc = items[k], ("common", section, k)
+        if item.rule is not None and item.rule != was.rule:
+            shown = f"rule: {was.rule}" if was.rule else "no rule"
+            out.append(_problem(doc, loc + ("rule",), f"item {cid!r} would be dropped wherever "
+                                f"rule {item.rule!r} is exempt; the shipped item has {shown}"))
+        for key in _DURATIONS:
+            want = _care_duration(was, key, shipped.rules)
+            have = _care_duration(item, key, contra.rules)
+            if want is not None and (have is None or have < want):
+                at = loc + (key,) if getattr(item, key) is not None else loc
+                got = f"{key}: {have}, shorter than shipped" if have is not None else f"no {key}"
+                out.append(_problem(doc, at, f"item {cid!r} has {got}; the shipped data has "
+                                             f"{key}: {want}{_from_rule(was, key)}"))
+    return out
+
+
+def _from_rule(item: CareItem, key: str) -> str:
+    if getattr(item, key) is None and item.rule is not None:
+        return f" (the washout of rule {item.rule!r})"
+    return ""
+
+
+def _care_duration(item: CareItem, key: str, rules: list[Rule]) -> int | None:
+    """A duration as planning uses it: days before the first session default to the washout
+    of the rule the item serves (stop NSAIDs as long as the NSAID rule defers)."""
+    value: int | None = getattr(item, key)
+    if value is not None or key != "days_before_first" or item.rule is None:
+        return value
+    rule = next((r for r in rules if r.id == item.rule), None)
+    washouts = [
+        t.washout_days
+        for _, t in _flat_triggers(rule.when if rule else [], ())
+        if isinstance(t, TakesMedication) and t.washout_days
+    ]
+    return washouts[0] if washouts else None
