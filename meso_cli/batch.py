@@ -110,10 +110,14 @@ def read_patient(raw: bytes, number: int) -> Patient:
 
 def screen_line(raw: bytes, number: int, job: Job) -> tuple[str, str]:
     """The output line for one input line (without newline) and what to count it as."""
+    from meso_cli.patients import date_problems
     from meso_cli.screening import screen
 
     try:
         patient = read_patient(raw, number)
+        problems = date_problems(patient, job.on)
+        if problems:
+            raise MesoError("; ".join(message for _, message in problems))
         if job.plan:
             return _plan_line(patient, job)
         result = screen(patient, job.protocol, job.data, on=job.on, clear=job.clear)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -12,9 +13,15 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_OPEN_DAYS = frozenset(range(5))  # Monday to Friday
 
-# However the calendar is closed, an open day turns up within this many days after the last
-# closure: a weekly open day and at most a few public holidays in a row.
-_SEARCH_SLACK = 62
+# How far ahead to look for an open day. Nothing a clinic closes for lasts this long, so a
+# calendar with no open day within it is a mistake in --closed or --open-days, not a plan.
+HORIZON_YEARS = 3
+
+# Dates typed by hand outside these years are typos (9999 for 2026, 1026 for 2026): refused,
+# rather than planned around or carried into date arithmetic that overflows.
+FIRST_YEAR = 1900
+LAST_YEAR = 2100
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -58,18 +65,26 @@ class Clinic:
         return self.closed_because(day) is None
 
     def next_open(self, day: date) -> date:
-        """The first open day on or after `day`."""
-        limit = max([day, *(c.last for c in self.closures)]) + timedelta(days=_SEARCH_SLACK)
+        """The first open day on or after `day`, looking at most HORIZON_YEARS ahead."""
+        limit = day + timedelta(days=min(HORIZON_YEARS * 366, (date.max - day).days))
         probe = day
-        while probe <= limit:
+        while True:
             if self.is_open(probe):
                 return probe
+            if probe >= limit:
+                break
             probe += timedelta(days=1)
-        raise MesoError(f"the clinic calendar has no open day between {day} and {limit}")
+        raise MesoError(
+            f"no open day between {day} and {limit}: the clinic is closed throughout "
+            "(check --closed and --open-days)"
+        )
 
 
 def parse_open_days(text: str) -> frozenset[int]:
-    """'mon,wed,fri' (or full names, any case, spaces allowed) -> weekday numbers, Monday 0."""
+    """'mon,wed,fri' (or full names, any case, spaces allowed) -> weekday numbers, Monday 0.
+
+    A day named twice (`mon,mon`, `mon,monday`) is refused: it is most often a typo for
+    another day, and a silent set would hide it."""
     days: set[int] = set()
     for raw in text.split(","):
         word = raw.strip().lower()
@@ -78,6 +93,11 @@ def parse_open_days(text: str) -> frozenset[int]:
         index = _weekday(word)
         if index is None:
             raise unknown("weekday", raw.strip(), [*WEEKDAYS, *(n.lower() for n in WEEKDAY_NAMES)])
+        if index in days:
+            raise MesoError(
+                f"--open-days {text!r}: {WEEKDAY_NAMES[index]} is named twice; "
+                "name each open weekday once"
+            )
         days.add(index)
     if not days:
         raise MesoError(f"--open-days {text!r}: name at least one weekday, e.g. mon,wed,fri")
@@ -94,20 +114,40 @@ def _weekday(word: str) -> int | None:
 def parse_closure(text: str) -> Closure:
     """'2026-12-24' or '2026-12-21..2026-12-31' (both ends included)."""
     first_text, sep, last_text = text.strip().partition("..")
-    first = _date(first_text, text)
-    last = _date(last_text, text) if sep else first
+    what, expected = f"--closed {text!r}", "YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+    first = parse_day(first_text, what, expected=expected)
+    last = parse_day(last_text, what, expected=expected) if sep else first
     if last < first:
-        raise MesoError(f"--closed {text!r}: the range ends before it begins")
+        raise MesoError(f"{what}: the range ends before it begins")
     return Closure(first, last)
 
 
-def _date(value: str, whole: str) -> date:
+def parse_day(text: str, what: str, *, expected: str = "a date as YYYY-MM-DD") -> date:
+    """A date typed on the command line: exactly YYYY-MM-DD, a real day, in a sane year.
+
+    `what` opens the message (`--on '9999-12-20'`); `expected` says what the option takes.
+    Python's fromisoformat alone would also take 20261122 and 2026-W48-1.
+    """
+    value = text.strip()
+    if not _ISO_DAY.fullmatch(value):
+        raise MesoError(f"{what}: expected {expected}")
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value)
     except ValueError:
-        raise MesoError(
-            f"--closed {whole!r}: expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
-        ) from None
+        raise MesoError(f"{what}: expected {expected}; {value} is not a real date") from None
+    problem = year_problem(day)
+    if problem is not None:
+        raise MesoError(f"{what}: {problem}")
+    return day
+
+
+def year_problem(day: date) -> str | None:
+    """Why `day` cannot be a date meant for this tool, or None when its year is plausible."""
+    if day.year < FIRST_YEAR:
+        return f"{day} is before {FIRST_YEAR}; check the year"
+    if day.year > LAST_YEAR:
+        return f"{day} is after {LAST_YEAR}; check the year"
+    return None
 
 
 def public_holidays(country: str, years: Iterable[int] = ()) -> Mapping[date, str]:
@@ -116,12 +156,15 @@ def public_holidays(country: str, years: Iterable[int] = ()) -> Mapping[date, st
     The `holidays` package is imported here, only when asked: it costs a noticeable part of
     the start-up time. The mapping it returns fills in further years as they are looked up.
     """
+    wanted = country.strip()
+    if not wanted:
+        raise MesoError("--holidays: give a country code such as TR or FR")
+
     import holidays as hol
     from holidays.registry import COUNTRIES
 
     codes = set(hol.list_supported_countries())
     by_name = {module.replace("_", " "): names[1] for module, names in COUNTRIES.items()}
-    wanted = country.strip()
     code = wanted.upper() if wanted.upper() in codes else by_name.get(wanted.lower())
     if code is None:
         known = sorted(codes | set(by_name))

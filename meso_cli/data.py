@@ -232,6 +232,10 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> FileProblems:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         at = mark.line + 1 if mark is not None else None
+        # `---` or `...` then more: libyaml says "another document" or "expected <document
+        # start>"; a file is one document.
+        if "another document" in str(exc.problem) or "<document start>" in str(exc.problem):
+            return file_error(path, at, "more than one YAML document; a file holds one")
         return file_error(path, at, f"invalid YAML: {exc.problem or exc.context}")
     return file_error(path, None, f"invalid YAML: {exc}")
 

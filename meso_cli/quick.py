@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from meso_cli.clinic import parse_day
 from meso_cli.errors import MesoError
 from meso_cli.matching import tokens
 from meso_cli.models import Patient
@@ -48,21 +49,33 @@ class QuickOptions:
 
 
 def split_dated(text: str, option: str, date_key: str) -> dict[str, Any]:
-    """`ibuprofen@2026-11-20` -> {name: ibuprofen, last_dose: 2026-11-20}; a bare name stays."""
-    name, sep, when = text.rpartition(SEPARATOR) if SEPARATOR in text else (text, "", "")
-    name = name.strip()
-    if not name:
-        raise MesoError(f"{option} {text!r}: a name is needed before {SEPARATOR}")
-    if not sep:
+    """`ibuprofen@2026-11-20` -> {name: ibuprofen, last_dose: 2026-11-20}; a bare name stays.
+
+    Exactly one @, a name before it and a real date after it: anything else is refused, never
+    read some other way (`a@2026-11-20@2026-01-01` is not a medication named `a@2026-11-20`).
+    """
+    name, *rest = (part.strip() for part in text.split(SEPARATOR))
+    what = f"{option} {text!r}"
+    shape = f"NAME or NAME{SEPARATOR}YYYY-MM-DD ({date_key.replace('_', ' ')})"
+    if not rest:
+        if not name:
+            raise MesoError(f"{option}: empty name")
         return {"name": name}
-    try:
-        day = date.fromisoformat(when.strip())
-    except ValueError:
-        raise MesoError(
-            f"{option} {text!r}: expected NAME or NAME{SEPARATOR}YYYY-MM-DD "
-            f"({date_key.replace('_', ' ')})"
-        ) from None
-    return {"name": name, date_key: day}
+    if len(rest) > 1:
+        raise MesoError(f"{what}: more than one {SEPARATOR}; expected {shape}")
+    if not name:
+        raise MesoError(f"{what}: a name is needed before {SEPARATOR}; expected {shape}")
+    if not rest[0]:
+        raise MesoError(f"{what}: a date is needed after {SEPARATOR}; expected {shape}")
+    return {"name": name, date_key: parse_day(rest[0], what, expected=shape)}
+
+
+def _bare_name(text: str, option: str) -> dict[str, Any]:
+    """An allergy: a name alone, with no date to give."""
+    name = text.strip()
+    if not name:
+        raise MesoError(f"{option}: empty name")
+    return {"name": name}
 
 
 def _key(name: str) -> str:
@@ -131,7 +144,7 @@ def quick_patient(opts: QuickOptions, base: Patient | None = None) -> tuple[Pati
 
     conditions = [split_dated(c, "--condition", "resolved_on") for c in opts.conditions]
     medications = [split_dated(m, "--medication", "last_dose") for m in opts.medications]
-    allergies = [{"name": a.strip()} for a in opts.allergies]
+    allergies = [_bare_name(a, "--allergy") for a in opts.allergies]
     fields["conditions"] = _merge_named(
         _named(fields.get("conditions", [])), conditions, "condition", notes
     )

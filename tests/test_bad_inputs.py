@@ -61,8 +61,15 @@ CASES = [
            id="json-malformed", name="p.json"),
     screen(b'{"age": 30} trailing', ["invalid JSON", "Extra data"], 1, id="json-trailing",
            name="p.json"),
-    screen(b"age: 30\n---\nage: 31\n", ["invalid YAML", "another document"], 2,
+    screen(b"age: 30\n---\nage: 31\n", ["more than one YAML document", "holds one"], 2,
            id="yaml-two-documents"),
+    screen(b"---\nage: 40\n...\n---\npregnant: true\n",
+           ["more than one YAML document; a file holds one"], 4,
+           id="yaml-two-explicit-documents"),
+    screen(b"# intake\n---\nage: 40\n---\n", ["more than one YAML document"], 4,
+           id="yaml-empty-second-document"),
+    screen(b"age: 40\n...\npregnant: true\n", ["more than one YAML document"], 3,
+           id="yaml-content-after-document-end"),
     screen(b"age: 30\nconditions:\n\t- eczema\n", ["tab", "spaces"], 3, id="tab-indent"),
     # --- shape ---
     screen(b"eczema\n", ["expected a mapping", "got text"], 1, id="top-level-scalar"),
@@ -160,6 +167,27 @@ CASES = [
            2, id="sessions-done-twice"),
     screen(b"age: 30\nconditons: [x]\n", ["unknown key"], 2, id="json-out-bad-file",
            json_out=True),
+    # --- dates the reference date or the calendar rule out ---
+    screen(b"age: 40\nsessions_done: [2026-11-30]\n",
+           ["sessions_done: 2026-11-30 is after the reference date 2026-11-22; "
+            "list only sessions already given"], 2, id="session-done-after-on"),
+    screen(b"age: 40\nsessions_done:\n  - 2026-11-30\n  - 2026-11-02\n",
+           ["sessions_done: 2026-11-30 is after the reference date"], 3,
+           id="session-done-after-on-unsorted"),
+    Case("plan-session-done-after-on", ["plan", "{f}", "-p", "hair", "--on", "2026-11-23"],
+         ["sessions_done: 2026-11-30 is after the reference date 2026-11-23; "
+          "list only sessions already given"], b"age: 40\nsessions_done: [2026-11-30]\n",
+         line=2),
+    screen(b"age: 40\nmedications:\n  - {name: ibuprofen, last_dose: 9999-12-31}\n",
+           ["medications[0].last_dose: 9999-12-31 is after 2100; check the year"], 3,
+           id="last-dose-year-9999"),
+    screen(b"age: 40\nconditions: [{name: eczema, resolved_on: 1026-10-01}]\n",
+           ["conditions[0].resolved_on: 1026-10-01 is before 1900; check the year"], 2,
+           id="resolved-on-year-typo"),
+    screen(b"age: 40\nsun_exposure:\n  - {from: 2027-07-01, to: 9027-07-14}\n",
+           ["sun_exposure[0].to", "after 2100"], 3, id="sun-exposure-year-typo"),
+    screen(b"age: 40\nsessions_done: [0001-01-01]\n", ["sessions_done", "before 1900"], 2,
+           id="session-done-year-1"),
     # --- options ---
     Case("on-impossible", ["screen", "{f}", "--on", "2026-02-30"], ["--on", "not a real date"],
          OK),
@@ -174,6 +202,38 @@ CASES = [
     Case("quick-age", ["screen", "--age", "200", "--on", ON], ["age", "130"]),
     Case("quick-birth-date", ["screen", "--birth-date", "1990-02-30", "--on", ON],
          ["--birth-date", "not a real date"]),
+    Case("quick-birth-date-year", ["screen", "--birth-date", "1899-12-31", "--on", ON],
+         ["--birth-date '1899-12-31': 1899-12-31 is before 1900; check the year"]),
+    Case("on-year-9999", ["screen", "{f}", "--on", "9999-12-20"],
+         ["--on '9999-12-20': 9999-12-20 is after 2100; check the year"], OK),
+    Case("on-compact", ["screen", "{f}", "--on", "20261122", "--json"],
+         ["--on '20261122': expected a date as YYYY-MM-DD"], OK),
+    Case("on-week-date", ["screen", "{f}", "--on", "2026-W48-1"],
+         ["--on", "YYYY-MM-DD"], OK),
+    Case("quick-medication-two-at",
+         ["screen", "--age", "40", "--medication", "ibuprofen@2026-11-20@2026-01-01",
+          "--on", ON, "--json"],
+         ["--medication 'ibuprofen@2026-11-20@2026-01-01'", "more than one @"]),
+    Case("quick-medication-two-at-over-file",
+         ["screen", "{f}", "--medication", "ibuprofen@@2026-11-20", "--on", ON],
+         ["--medication 'ibuprofen@@2026-11-20'", "more than one @"], OK),
+    Case("quick-medication-blank", ["screen", "--age", "40", "--medication", "  ", "--on", ON],
+         ["meso: error: --medication: empty name"]),
+    Case("quick-medication-no-name",
+         ["screen", "--age", "40", "--medication", " @2026-11-20", "--on", ON],
+         ["--medication ' @2026-11-20'", "a name is needed before @"]),
+    Case("quick-condition-no-date", ["screen", "--age", "40", "--condition", "eczema@", "--on", ON],
+         ["--condition 'eczema@'", "a date is needed after @"]),
+    Case("quick-medication-only-at", ["screen", "--age", "40", "--medication", "@", "--on", ON],
+         ["--medication '@'", "a name is needed before @"]),
+    Case("quick-medication-year",
+         ["screen", "--age", "40", "--medication", "ibuprofen@9999-11-20", "--on", ON],
+         ["--medication 'ibuprofen@9999-11-20'", "after 2100; check the year"]),
+    Case("quick-medication-bad-date",
+         ["screen", "--age", "40", "--medication", "ibuprofen@2026-02-30", "--on", ON],
+         ["--medication 'ibuprofen@2026-02-30'", "not a real date"]),
+    Case("quick-allergy-blank", ["screen", "--age", "40", "--allergy", "", "--on", ON],
+         ["meso: error: --allergy: empty name"]),
     Case("rules-typo", ["rules", "anticoagulnt"], ["unknown rule", "did you mean"]),
     Case("protocols-typo", ["protocols", "cellulit", "--json"], ["did you mean 'cellulite'"]),
     Case("data-dir-missing", ["rules", "--data-dir", "{dir}/nowhere"], ["nowhere", "not found"]),
@@ -186,6 +246,29 @@ CASES = [
     plan("--closed", "2026-12-10..2026-12-01", words=["--closed", "ends before it begins"],
          id="plan-closed-reversed"),
     plan("--closed", "2026-12-xx", words=["--closed", "YYYY-MM-DD"], id="plan-closed-bad"),
+    Case("plan-on-year-9999", ["plan", "{f}", "-p", "hair", "--on", "9999-12-20"],
+         ["--on '9999-12-20': 9999-12-20 is after 2100; check the year"], OK),
+    plan("--start", "2101-01-04", words=["--start", "after 2100; check the year"],
+         id="plan-start-year"),
+    plan("--closed", "2026-11-23..9999-12-31",
+         words=["--closed '2026-11-23..9999-12-31': 9999-12-31 is after 2100; check the year"],
+         id="plan-closed-year-9999"),
+    plan("--closed", "1026-11-23", words=["--closed", "before 1900; check the year"],
+         id="plan-closed-year-typo"),
+    plan("--closed", "2026-11-23..2100-12-31",
+         words=["no open day between 2026-11-22 and 2029-11-24",
+                "the clinic is closed throughout (check --closed and --open-days)"],
+         id="plan-closed-throughout"),
+    plan("--open-days", "sun", "--holidays", "TR", "--closed", "2026-11-22..2030-01-01",
+         words=["no open day between", "closed throughout"], id="plan-closed-past-horizon"),
+    plan("--open-days", "mon,mon", words=["--open-days 'mon,mon': Monday is named twice"],
+         id="plan-open-days-twice"),
+    plan("--open-days", "fri,tue,Friday", words=["Friday is named twice"],
+         id="plan-open-days-twice-spelled-out"),
+    plan("--holidays", "", words=["meso: error: --holidays: give a country code such as TR or FR"],
+         id="plan-holidays-empty"),
+    plan("--holidays", " ", words=["--holidays: give a country code"],
+         id="plan-holidays-blank"),
     plan("--open-days", "mon,wdn", words=["weekday 'wdn'", "did you mean 'wed'"],
          id="plan-weekday-typo"),
     plan("--open-days", "", words=["--open-days", "weekday"], id="plan-no-open-days"),
@@ -201,6 +284,8 @@ CASES = [
          stdin=b'{"age": 30}\n'),
     Case("batch-on-bad", ["batch", "-", "--on", "2026-02-30"], ["--on", "not a real date"],
          stdin=b'{"age": 30}\n'),
+    Case("batch-on-year-9999", ["batch", "-", "--on", "9999-02-01"],
+         ["--on '9999-02-01'", "after 2100; check the year"], stdin=b'{"age": 30}\n'),
 ]
 
 
@@ -278,6 +363,57 @@ def test_every_problem_in_a_file_is_listed_with_its_line(tmp_path: Path) -> None
     assert any("p.yaml:1: age" in line for line in lines), lines
     assert any("p.yaml:2: top level: unknown key 'conditons'" in line for line in lines), lines
     assert any("p.yaml:3: allergies[0]" in line for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "---\nage: 40\n",
+        "---\nage: 40\n...\n",
+        "%YAML 1.1\n---\nage: 40\n",
+        "# intake form\n---\nage: 40\n",
+        "age: 40\nfever: false\n",
+    ],
+)
+def test_one_document_with_its_markers_is_accepted(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["screen", str(path), "--on", ON, "--json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_two_documents_on_stdin_are_named_as_such() -> None:
+    result = runner.invoke(
+        app, ["plan", "-", "-p", "hair", "--on", ON], input=b"---\nage: 40\n...\n---\nfever: true\n"
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "meso: error: <stdin>:4: more than one YAML document; a file holds one\n"
+    )
+
+
+def test_every_date_problem_is_listed_in_line_order(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "age: 40\nsessions_done:\n  - 2026-11-02\n  - 2026-12-01\n"
+        "medications:\n  - {name: ibuprofen, last_dose: 9999-01-01}\n"
+    )
+    result = runner.invoke(app, ["plan", str(path), "-p", "hair", "--on", ON])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"meso: error: {path}:4: sessions_done: 2026-12-01 is after the reference date {ON}; "
+        "list only sessions already given",
+        f"{path}:6: medications[0].last_dose: 9999-01-01 is after 2100; check the year",
+    ]
+
+
+def test_sessions_done_on_or_before_the_reference_date_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(f"age: 40\nsessions_done: [2026-11-16, {ON}]\n")
+    result = runner.invoke(app, ["plan", str(path), "-p", "hair", "--on", ON, "--json"])
+    assert result.exit_code == 0, result.output
+    done = [s["date"] for s in json.loads(result.stdout)["sessions"] if s["done"]]
+    assert done == ["2026-11-16", ON]
 
 
 def test_a_dev_zero_patient_is_refused_without_reading_forever() -> None:

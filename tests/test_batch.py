@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -52,7 +53,9 @@ def compact(text: str) -> str:
 
 def batch(path: Path, *args: str) -> tuple[int, list[str], str]:
     result = runner.invoke(app, ["batch", str(path), "--on", ON, *args])
-    return result.exit_code, result.stdout.splitlines(), result.stderr
+    # JSON Lines ends a line at "\n" only: str.splitlines would also break at U+2028 or U+0085
+    # inside a JSON string and make a good output line look cut in two.
+    return result.exit_code, result.stdout.split("\n")[:-1], result.stderr
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -239,3 +242,74 @@ def test_stdin_in_a_real_process_with_two_jobs_and_no_progress_bar() -> None:
     assert last["line"] == len(lines) and last["error"].startswith("invalid JSON")
     assert "\r" not in done.stderr  # stderr is not a terminal: no progress bar
     assert done.stderr.startswith("meso: batch: 9 lines:")
+
+
+# Line separators that are not "\n": U+2028, U+2029, NEL (U+0085). A JSON string may hold them
+# raw or escaped; either way the id must come back unchanged, on the line it went in on.
+ODD_IDS = ["A\u2028B", "C\x85D", "E\u2029F", "G\u2028\x85\u2029H"]
+
+
+def test_ids_with_unicode_line_separators_round_trip_byte_for_byte(tmp_path: Path) -> None:
+    """Input is split on b"\\n" only and output keeps every character: a reader that splits
+    the output with str.splitlines sees extra lines, but the bytes are right."""
+    raw = [json.dumps({"id": i, "age": 40}, ensure_ascii=False) for i in ODD_IDS]
+    escaped = [json.dumps({"id": i, "age": 40}) for i in ODD_IDS]
+    assert "\\u2028" in escaped[0] and "\u2028" in raw[0]  # escaped, and raw
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes("".join(line + "\n" for line in raw + escaped).encode("utf-8"))
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "batch", str(path), "--on", ON, "--jobs", "1"],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split(b"\n")
+    assert lines[-1] == b"" and len(lines) - 1 == 2 * len(ODD_IDS), done.stdout
+    ids = [json.loads(line)["patient_id"] for line in lines[:-1]]
+    assert ids == ODD_IDS + ODD_IDS
+    for odd in ODD_IDS:  # written as the raw characters, in UTF-8, not dropped or replaced
+        assert json.dumps(odd, ensure_ascii=False).encode("utf-8") in done.stdout
+    # What the reviewer saw: splitlines breaks these lines apart; the tool did not.
+    assert len(done.stdout.decode("utf-8").splitlines()) > 2 * len(ODD_IDS)
+
+
+def test_ids_with_unicode_line_separators_round_trip_from_stdin_with_workers() -> None:
+    """Through workers too, and in UTF-8 even where the locale's encoding is ASCII."""
+    lines = [json.dumps({"id": i, "age": 40}, ensure_ascii=False) for i in ODD_IDS] * 300
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "batch", "-", "--on", ON, "--jobs", "2"],
+        input="".join(line + "\n" for line in lines).encode("utf-8"),
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.split(b"\n")[:-1]
+    assert [json.loads(line)["patient_id"] for line in out] == ODD_IDS * 300
+
+
+def test_sessions_done_after_the_reference_date_is_that_lines_error(tmp_path: Path) -> None:
+    path = write_lines(
+        tmp_path / "p.jsonl",
+        [
+            json.dumps({"id": "late", "age": 40, "sessions_done": ["2026-11-30"]}),
+            json.dumps({"id": "ok", "age": 40, "sessions_done": ["2026-11-16"]}),
+            json.dumps({"age": 40, "medications": [{"name": "x", "last_dose": "9999-12-31"}]}),
+            json.dumps({"age": 40, "sessions_done": ["2026-11-23", "2026-11-02"]}),
+        ],
+    )
+    for args in ([], ["--protocol", "hair", "--plan"]):
+        code, out, err = batch(path, *args)
+        assert code == 6, err
+        assert json.loads(out[0]) == {
+            "line": 1,
+            "error": "sessions_done: 2026-11-30 is after the reference date 2026-11-22; "
+            "list only sessions already given",
+        }
+        assert "error" not in json.loads(out[1])
+        assert json.loads(out[2]) == {
+            "line": 3,
+            "error": "medications[0].last_dose: 9999-12-31 is after 2100; check the year",
+        }
+        assert json.loads(out[3])["error"].startswith("sessions_done: 2026-11-23 is after")
+        assert "Traceback" not in err and "internal error" not in err

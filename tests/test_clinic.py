@@ -11,11 +11,16 @@ import pytest
 from meso_cli.atomic import write_atomic
 from meso_cli.clinic import (
     DEFAULT_OPEN_DAYS,
+    FIRST_YEAR,
+    HORIZON_YEARS,
+    LAST_YEAR,
     Clinic,
     Closure,
     parse_closure,
+    parse_day,
     parse_open_days,
     public_holidays,
+    year_problem,
 )
 from meso_cli.errors import MesoError
 
@@ -32,7 +37,7 @@ def test_default_open_days_are_weekdays() -> None:
     [
         ("mon,wed,fri", {0, 2, 4}),
         ("Monday, Wednesday ,FRIDAY", {0, 2, 4}),
-        ("sat,sun,sat", {5, 6}),
+        ("sat,sun,", {5, 6}),
         ("thur,tues", {1, 3}),
     ],
 )
@@ -44,6 +49,14 @@ def test_misspelled_weekday_gets_a_suggestion() -> None:
     with pytest.raises(MesoError) as err:
         parse_open_days("mon,wendesday")
     assert str(err.value).startswith("unknown weekday 'wendesday' (did you mean 'wednesday'")
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("text", ["mon,mon", "mon,wed,Monday", "thur,thursday"])
+def test_a_weekday_named_twice_is_refused(text: str) -> None:
+    """`mon,mon` is most often a typo for another day: refused rather than read as a set."""
+    with pytest.raises(MesoError, match=r"--open-days .*: \w+day is named twice") as err:
+        parse_open_days(text)
     assert err.value.exit_code == 2
 
 
@@ -68,6 +81,10 @@ def test_closures_parse_single_days_and_ranges() -> None:
         ("2026-02-30", "expected YYYY-MM-DD"),
         ("next week", "expected YYYY-MM-DD"),
         ("2026-12-21..", "expected YYYY-MM-DD"),
+        ("20261221", "expected YYYY-MM-DD"),
+        ("2026-W52-1", "expected YYYY-MM-DD"),
+        ("2026-11-23..9999-12-31", "9999-12-31 is after 2100; check the year"),
+        ("1026-12-21", "1026-12-21 is before 1900; check the year"),
     ],
 )
 def test_bad_closures_are_usage_errors(text: str, message: str) -> None:
@@ -89,9 +106,65 @@ def test_a_long_closure_is_skipped_but_a_calendar_with_no_open_day_is_an_error()
     year = Closure(date(2026, 1, 1), date(2027, 1, 1))
     clinic = Clinic(open_days=frozenset({6}), closures=(year,))
     assert clinic.next_open(date(2026, 6, 1)) == date(2027, 1, 3)
-    every_day = {date.fromordinal(date(2026, 1, 1).toordinal() + i): "Feast" for i in range(400)}
-    with pytest.raises(MesoError, match="no open day between"):
+    every_day = {date.fromordinal(date(2026, 1, 1).toordinal() + i): "Feast" for i in range(1200)}
+    with pytest.raises(MesoError, match="no open day between 2026-01-01 and 2029-01-0") as err:
         Clinic(holidays=every_day).next_open(date(2026, 1, 1))
+    assert "closed throughout (check --closed and --open-days)" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "last", [date(2030, 1, 1), date(2100, 12, 31), date(9999, 12, 31), date.max]
+)
+def test_the_search_for_an_open_day_stops_after_the_horizon(last: date) -> None:
+    """However long the closure, the search gives up HORIZON_YEARS on, never overflowing."""
+    clinic = Clinic(closures=(Closure(date(2026, 11, 23), last),))
+    with pytest.raises(MesoError, match="no open day between 2026-11-23 and 2029-11-2"):
+        clinic.next_open(date(2026, 11, 23))
+    assert HORIZON_YEARS == 3
+
+
+def test_the_search_near_the_end_of_the_calendar_does_not_overflow() -> None:
+    clinic = Clinic(closures=(Closure(date(9999, 12, 1), date.max),))
+    with pytest.raises(MesoError, match=f"no open day between 9999-12-20 and {date.max}"):
+        clinic.next_open(date(9999, 12, 20))
+    assert Clinic().next_open(date(9999, 12, 31)) == date(9999, 12, 31)  # a Friday
+
+
+def test_a_closure_just_inside_the_horizon_is_skipped() -> None:
+    clinic = Clinic(closures=(Closure(date(2026, 11, 23), date(2029, 11, 1)),))
+    assert clinic.next_open(date(2026, 11, 23)) == date(2029, 11, 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-11-23", None),
+        (" 1900-01-01 ", None),
+        ("2100-12-31", None),
+        ("2101-01-01", "--on '2101-01-01': 2101-01-01 is after 2100; check the year"),
+        ("9999-12-20", "--on '9999-12-20': 9999-12-20 is after 2100; check the year"),
+        ("1899-12-31", "--on '1899-12-31': 1899-12-31 is before 1900; check the year"),
+        ("2026-02-30", "--on '2026-02-30': expected a date as YYYY-MM-DD; 2026-02-30 is not a"),
+        ("20261123", "--on '20261123': expected a date as YYYY-MM-DD"),
+        ("2026-W48-1", "--on '2026-W48-1': expected a date as YYYY-MM-DD"),
+        # Full-width digits: fromisoformat refuses them, and so must the pattern before it.
+        ("\uff12\uff10\uff12\uff16-11-23", "--on '\uff12\uff10\uff12\uff16-11-23': expected"),
+    ],
+)
+def test_parse_day_takes_real_dates_in_sane_years(text: str, message: str | None) -> None:
+    if message is None:
+        assert parse_day(text, f"--on {text!r}").isoformat() == text.strip()
+        return
+    with pytest.raises(MesoError) as err:
+        parse_day(text, f"--on {text!r}")
+    assert str(err.value).startswith(message), err.value
+    assert err.value.exit_code == 2
+
+
+def test_year_problem_bounds() -> None:
+    assert year_problem(date(FIRST_YEAR, 1, 1)) is None
+    assert year_problem(date(LAST_YEAR, 12, 31)) is None
+    assert year_problem(date(1, 1, 1)) == "0001-01-01 is before 1900; check the year"
 
 
 def test_public_holidays_have_english_names() -> None:
@@ -103,6 +176,12 @@ def test_public_holidays_have_english_names() -> None:
     )
     de = public_holidays("Germany")
     assert de.get(date(2026, 12, 25)) == "Christmas Day"
+
+
+@pytest.mark.parametrize("text", ["", "  "])
+def test_an_empty_country_is_a_usage_error(text: str) -> None:
+    with pytest.raises(MesoError, match="^--holidays: give a country code such as TR or FR$"):
+        public_holidays(text)
 
 
 def test_unknown_country_is_a_usage_error_with_suggestions() -> None:

@@ -265,3 +265,18 @@ def test_ctrl_c_is_not_reported_as_a_bug(tmp_path: Path) -> None:
     result = meso("screen", str(tmp_path / "p.yaml"), env={"PYTHONPATH": str(hook)})
     assert result.returncode == 130
     assert result.stderr.decode() == "meso: interrupted\n"
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+@pytest.mark.parametrize("args", [["--json"], []], ids=["json", "human"])
+def test_a_locale_that_cannot_spell_the_id_changes_nothing_in_a_pipe(
+    tmp_path: Path, encoding: str, args: list[str]
+) -> None:
+    patient = tmp_path / "p.yaml"
+    patient.write_text('id: "P-€ü"\nage: 40\n', encoding="utf-8")
+    result = meso("screen", str(patient), "--on", ON, *args, env={"PYTHONIOENCODING": encoding})
+    assert result.returncode == 0, result.stderr.decode()
+    text = result.stdout.decode("utf-8")  # UTF-8 whatever the locale: JSON must be
+    assert "P-€ü" in text
+    if args:
+        assert json.loads(text)["patient_id"] == "P-€ü"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from meso_cli.cli import app
 from meso_cli.errors import MesoError
 from meso_cli.models import Patient
-from meso_cli.quick import QuickOptions, quick_patient
+from meso_cli.quick import QuickOptions, quick_patient, split_dated
 
 ON = "2026-11-22"
 runner = CliRunner()
@@ -83,12 +83,66 @@ def test_no_file_and_no_age_is_a_usage_error() -> None:
         (["--medication", "ibuprofen@last week"], "expected NAME or NAME@YYYY-MM-DD"),
         (["--condition", "@2026-12-10"], "a name is needed"),
         (["--birth-date", "02/05/1980"], "expected a date as YYYY-MM-DD"),
+        (
+            ["--medication", "ibuprofen@2026-11-20@2026-01-01"],
+            "--medication 'ibuprofen@2026-11-20@2026-01-01': more than one @; "
+            "expected NAME or NAME@YYYY-MM-DD (last dose)",
+        ),
+        (["--medication", "  "], "--medication: empty name"),
+        (["--condition", ""], "--condition: empty name"),
+        (["--allergy", " "], "--allergy: empty name"),
+        (["--medication", "@"], "--medication '@': a name is needed before @"),
+        (["--medication", "ibuprofen@ "], "--medication 'ibuprofen@ ': a date is needed after @"),
+        (
+            ["--condition", "eczema@2026-02-30"],
+            "--condition 'eczema@2026-02-30': expected NAME or NAME@YYYY-MM-DD (resolved on); "
+            "2026-02-30 is not a real date",
+        ),
+        (
+            ["--medication", "ibuprofen@20261120"],
+            "--medication 'ibuprofen@20261120': expected NAME or NAME@YYYY-MM-DD",
+        ),
+        (
+            ["--medication", "ibuprofen@9999-11-20"],
+            "--medication 'ibuprofen@9999-11-20': 9999-11-20 is after 2100; check the year",
+        ),
+        (
+            ["--condition", "eczema@1026-10-01"],
+            "--condition 'eczema@1026-10-01': 1026-10-01 is before 1900; check the year",
+        ),
+        (["--birth-date", "2101-01-01"], "--birth-date '2101-01-01': 2101-01-01 is after 2100"),
     ],
 )
 def test_bad_quick_options_say_what_to_type(args: list[str], message: str) -> None:
-    code, out, err = meso("screen", "--age", "50", *args)
+    code, out, err = meso("screen", "--age", "50", *args, "--on", ON, "--json")
     assert code == 2, err
-    assert message in err
+    assert out == ""
+    assert message in err, err
+    assert err.startswith("meso: error: ") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        ("ibuprofen", {"name": "ibuprofen"}),
+        (" ibuprofen @ 2026-11-20 ", {"name": "ibuprofen", "last_dose": date(2026, 11, 20)}),
+        ("vitamin D@2100-12-31", {"name": "vitamin D", "last_dose": date(2100, 12, 31)}),
+    ],
+)
+def test_name_at_date_takes_one_at_a_name_and_a_real_date(
+    text: str, entry: dict[str, object]
+) -> None:
+    assert split_dated(text, "--medication", "last_dose") == entry
+
+
+def test_a_medication_with_two_dates_is_never_dropped_as_eligible() -> None:
+    """The reviewer's case: the option used to become a medication named
+    'ibuprofen@2026-11-20' and the patient came out eligible."""
+    code, out, err = meso(
+        "screen", "--age", "40", "--medication", "ibuprofen@2026-11-20@2026-01-01", "--json"
+    )
+    assert (code, out) == (2, ""), err
+    assert "--medication 'ibuprofen@2026-11-20@2026-01-01'" in err
 
 
 def test_file_with_options_overrides_and_says_so_on_stderr_for_json(tmp_path: Path) -> None:

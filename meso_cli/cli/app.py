@@ -150,12 +150,26 @@ def register(args: Sequence[str] | None = None) -> None:
 
 def main() -> NoReturn:
     register(sys.argv[1:])
+    _utf8_streams()
     try:
         app(prog_name="meso")
     except BrokenPipeError:
         _quiet_pipe()
         sys.exit(0)
     sys.exit(0)
+
+
+def _utf8_streams() -> None:
+    """Pipes and files get UTF-8 whatever the locale says (JSON is UTF-8); a terminal whose
+    encoding cannot show a character gets a replacement mark, never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        if encoding == "utf8" or not hasattr(stream, "reconfigure"):
+            continue
+        if stream.isatty():
+            stream.reconfigure(errors="replace")
+        else:
+            stream.reconfigure(encoding="utf-8")
 
 
 # --- shared options ------------------------------------------------------------------------
@@ -192,15 +206,10 @@ Clear = Annotated[
 
 
 def parse_date(value: str, option: str) -> date:
-    text = value.strip()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
-            raise MesoError(
-                f"{option} {value!r}: expected a date as YYYY-MM-DD; {text} is not a real date"
-            ) from None
-        raise MesoError(f"{option} {value!r}: expected a date as YYYY-MM-DD") from None
+    """A date option (--on, --start, --birth-date): YYYY-MM-DD, a real day, years 1900-2100."""
+    from meso_cli.clinic import parse_day
+
+    return parse_day(value, f"{option} {value!r}")
 
 
 def reference_date(value: str | None) -> date:

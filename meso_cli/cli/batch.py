@@ -80,15 +80,17 @@ def batch(
     source, size = _open(file)
     progress = _Progress(size) if sys.stderr.isatty() else None
     tally = Tally()
-    write = sys.stdout.write
+    # JSON Lines is UTF-8 whatever the locale says: write bytes, so that every character of
+    # an id (U+2028 and U+0085 included) comes back as it went in, and "\n" ends each line.
+    stdout = sys.stdout.buffer
     try:
         for chunk in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
-            write("".join(line + "\n" for line, _ in chunk))
+            stdout.write("".join(line + "\n" for line, _ in chunk).encode("utf-8"))
             for _, kind in chunk:
                 tally.add(kind)
             if progress is not None:
                 progress.show(tally.lines)
-        sys.stdout.flush()
+        stdout.flush()
     finally:
         if progress is not None:
             progress.done()

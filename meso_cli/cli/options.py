@@ -103,8 +103,9 @@ def plan_from_options(
     clinic = Clinic(
         open_days=days,
         closures=closures,
-        holidays=public_holidays(holidays) if holidays else {},
-        country=holidays.strip().upper() if holidays else None,
+        # `--holidays ''` is a mistake to report, not a way to ask for no holidays.
+        holidays=public_holidays(holidays) if holidays is not None else {},
+        country=holidays.strip().upper() if holidays is not None else None,
     )
     result = screen_and_plan(
         person,
