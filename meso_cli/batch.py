@@ -181,40 +181,25 @@ def run(
 ) -> Iterator[list[tuple[str, str]]]:
     """Output lines in input order, a chunk at a time; memory stays flat however long the input.
 
-    With N jobs, N - 1 worker processes take chunks in turn and this process screens every
-    N-th chunk itself while they work: N processes on N cores, none of them idle waiting.
-    At most a few chunks per worker are in flight: a plain `Pool.imap` would read the whole
-    input ahead of the workers and hold it in memory.
+    With several jobs, at most a few chunks per worker are in flight: a plain `Pool.imap`
+    would read the whole input ahead of the workers and hold it in memory.
     """
     if jobs <= 1:
         for first, chunk in _chunks(lines, CHUNK_LINES):
             yield _screen_chunk(first, chunk, job)
         return
-    pool = (pool_factory or _pool)(jobs - 1, job)
+    pool = (pool_factory or _pool)(jobs, job)
     try:
         pending: deque[Any] = deque()
-        for index, (first, chunk) in enumerate(_chunks(lines, CHUNK_LINES)):
-            if index % jobs == jobs - 1:
-                pending.append(_Ready(_screen_chunk(first, chunk, job)))
-            else:
-                pending.append(pool.apply_async(_work, (first, chunk)))
-            while len(pending) >= jobs * 4:
+        for first, chunk in _chunks(lines, CHUNK_LINES):
+            pending.append(pool.apply_async(_work, (first, chunk)))
+            if len(pending) >= jobs * 4:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
     finally:
         pool.terminate()
         pool.join()
-
-
-@dataclass(frozen=True)
-class _Ready:
-    """A chunk this process screened itself, queued in order beside the workers' results."""
-
-    lines: list[tuple[str, str]]
-
-    def get(self) -> list[tuple[str, str]]:
-        return self.lines
 
 
 def _screen_chunk(first: int, chunk: Sequence[bytes], job: Job) -> list[tuple[str, str]]:
