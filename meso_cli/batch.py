@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from meso_cli.data import Document, validate
+from meso_cli.data import Document, reject_nulls, validate
 from meso_cli.errors import FileProblems, MesoError
 from meso_cli.models import Dataset, Patient, Protocol
 
@@ -103,7 +103,9 @@ def read_patient(raw: bytes, number: int) -> Patient:
             f"expected a JSON object (a patient), got {kinds.get(type(value), 'a number')}"
         )
     try:
-        return validate(Document(f"line {number}", value), Patient)
+        doc = Document(f"line {number}", value)
+        reject_nulls(doc)  # as in a file: null is not "not stated", a left-out key is
+        return validate(doc, Patient)
     except FileProblems as exc:
         raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
 

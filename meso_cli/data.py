@@ -579,7 +579,6 @@ REQUIRED_PROTOCOLS = (
     "no-needle",
 )
 REQUIRED_CARE = {"precare": "stop-nsaids", "aftercare": "sun"}
-_STRENGTH = {"defer": 0, "review": 1, "exclude": 2}
 
 
 def packaged_data_dir() -> Path:
@@ -776,10 +775,13 @@ def _cross_check(
     for rid, action in REQUIRED_RULES.items():
         if rid not in rules:
             bad(cdoc, ("rules",), f"required rule {rid!r} is missing")
-        elif _STRENGTH[rules[rid].action.value] < _STRENGTH[action]:
+        elif rules[rid].action.value not in (action, "exclude"):
+            # Not an order: a review can be cleared and a deferral ends by itself, so neither
+            # may stand in for the other. Only exclude is stricter than both.
             idx = list(rules).index(rid)
             bad(cdoc, ("rules", idx, "action"),
-                f"rule {rid!r} must be at least as strict as {action!r}")
+                f"rule {rid!r} must stay {action!r} (or become 'exclude'), not "
+                f"{rules[rid].action.value!r}")
 
     for dup in _dupes(t.id for t in protos.ingredients):
         bad(pdoc, ("ingredients",), f"duplicate ingredient id {dup!r}")
@@ -1016,11 +1018,29 @@ def _term_gaps(
     # The vocabularies screening reads names with (matching.vocabularies): allergies are read
     # against the ingredients first, then the medications.
     meds, ings = TermKind.MEDICATION, TermKind.INGREDIENT
-    out += _reading_gaps(placed[TermKind.CONDITION], shipped.terms[TermKind.CONDITION])
-    out += _reading_gaps(placed[meds], shipped.terms[meds])
+    # The terms a rule can fire on: conditions and medications its triggers name; for
+    # allergies, the ingredients (the allergy rule reads them).
+    used = _rule_terms(contra.rules) | _rule_terms(shipped.rules)
+    ingredients = {t.id for t in protos.ingredients} | {t.id for t in shipped.terms[ings]}
+    out += _reading_gaps(placed[TermKind.CONDITION], shipped.terms[TermKind.CONDITION], used)
+    out += _reading_gaps(placed[meds], shipped.terms[meds], used)
+    # A new medicine's name is judged in the medications above; here only the ingredients
+    # an allergy must still find.
     out += _reading_gaps([*placed[ings], *placed[meds]], [*shipped.terms[ings],
-                                                          *shipped.terms[meds]])
+                                                          *shipped.terms[meds]], ingredients,
+                         new_names=False)
     return out
+
+
+def _rule_terms(rules: Iterable[Rule]) -> set[str]:
+    found: set[str] = set()
+    for rule in rules:
+        for _, trig in _flat_triggers(rule.when, ()):
+            if isinstance(trig, HasCondition):
+                found.update(trig.conditions)
+            elif isinstance(trig, TakesMedication):
+                found.update(trig.medications)
+    return found
 
 
 def _names_kept(
@@ -1044,9 +1064,14 @@ def _names_kept(
     return out
 
 
-def _reading_gaps(placed: list[_Placed], shipped: list[Term]) -> list[Problem]:
-    """Every name in the copy still finds the terms the shipped data finds in it: another term
-    that claims 'ibuprofen' first, or a longer name that swallows 'liver disease', is refused."""
+def _reading_gaps(
+    placed: list[_Placed], shipped: list[Term], used: set[str], *, new_names: bool = True
+) -> list[Problem]:
+    """Every name in the copy still finds the terms a rule uses (`used`) that the shipped data
+    finds in it: another term that claims 'ibuprofen' first, or a longer name that swallows
+    'liver disease', is refused. And a name the shipped data does not know (an
+    unrecognized-term review there) may only go on a term a rule uses: on a harmless term it
+    would turn that review into eligible."""
     from meso_cli.matching import Vocabulary
 
     before, after = Vocabulary.of(shipped), Vocabulary.of(t for t, _, _ in placed)
@@ -1057,14 +1082,21 @@ def _reading_gaps(placed: list[_Placed], shipped: list[Term]) -> list[Problem]:
             owner = after.index.get(key)
             if owner is None or owner.term != term.id:
                 continue  # a name an earlier term already holds; that term is checked instead
-            was = {m.term: None for m in before.match(name)}
+            known, rest = before.read(name)
+            was = {m.term: None for m in known}
             now = {m.term: None for m in after.match(name)}
-            if set(was) - set(now):
+            lost = [t for t in was if t in used and t not in now]
+            if lost:
                 why = ("the first term to list a name keeps it" if key in before.index
                        else "a longer name hides the names inside it")
                 out.append(_problem(doc, loc + ("names", n), f"{name!r} is read as "
                                     f"{_listed(now)} ({why}); the shipped data reads it as "
                                     f"{_listed(was)}"))
+            elif new_names and (not known or rest) and not any(t in used for t in now):
+                out.append(_problem(doc, loc + ("names", n), f"{name!r} is not known to the "
+                                    f"shipped data, which asks for review of it; on term "
+                                    f"{term.id!r}, which no rule uses, it would pass unseen: "
+                                    "add it to a term a rule uses, or leave it out"))
     return out
 
 

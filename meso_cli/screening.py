@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -358,8 +359,9 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             ]
         case MedicationCount(medication_count_at_least=n):
             taken = [e for e in facts.entries if e.kind == "medication"]
-            # "levothyroxine and vitamin D" in one entry is two medicines, not one.
-            count = sum(max(1, len(e.matches) + bool(e.leftover)) for e in taken)
+            # "levothyroxine and vitamin D" or "bisoprolol, ramipril" in one entry is two
+            # medicines, not one: the known terms in it, or its parts, whichever is more.
+            count = sum(max(len(e.matches), _parts(e.name)) for e in taken)
             if count < n:
                 return []
             names = ", ".join(e.name for e in taken)
@@ -376,6 +378,15 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             return [hit for option in options for hit in _hits(option, facts)]
         case _:
             assert_never(trigger)
+
+
+_SEPARATORS = re.compile(r"[,;/+&]|\b(?:and|with|plus)\b", re.IGNORECASE)
+
+
+def _parts(name: str) -> int:
+    """How many things a name lists: "bisoprolol and ramipril" is 2, "slow release
+    nifedipine" 1."""
+    return max(1, sum(1 for part in _SEPARATORS.split(name) if part.strip()))
 
 
 def _matching(entry: _Entry, ids: Sequence[str]) -> list[Match]:

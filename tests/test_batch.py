@@ -144,6 +144,20 @@ def test_chunks_spread_over_workers_come_back_in_input_order(jobs: int) -> None:
     assert [json.loads(out)["patient_id"] for out, _ in shared] == [str(i) for i in range(2_345)]
 
 
+def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
+    # null is not "not stated" (a left-out key is): an export's unknown must not read as no.
+    path = write_lines(tmp_path / "nulls.jsonl", [
+        '{"age": 40, "pregnant": null}', '{"age": 40, "id": null}', '{"age": 40}',
+    ])
+    code, out, _ = batch(path, "--jobs", "1")
+    assert code == 6
+    first, second, third = (json.loads(line) for line in out)
+    assert first == {"line": 1, "error": first["error"]}
+    assert "pregnant: empty value (null)" in first["error"]
+    assert "id: empty value (null)" in second["error"]
+    assert third["verdict"] == "eligible"
+
+
 def test_clean_file_exits_zero_whatever_the_verdicts(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "clean.jsonl", [json.dumps(p) for p in PATIENTS])
     code, out, err = batch(path, "--protocol", "hair", "--jobs", "1")

@@ -83,6 +83,15 @@ WEAKENINGS = {
         "      - flag: pregnant  # was any\n", "# was any",
         ["rule 'pregnancy'", "does not fire where the shipped conditions: [pregnancy] does"],
     ),
+    "a deferral made a review (clearable)": (
+        CONTRA, "  - id: nsaid-washout\n    action: defer\n",
+        "  - id: nsaid-washout\n    action: review  # was defer\n", "# was defer",
+        ["rule 'nsaid-washout' must stay 'defer'", "not 'review'"],
+    ),
+    "a harmless term takes an unknown name": (
+        CONTRA, "names: [thyroid disease,", "names: [thyroid disease, lupus,", "disease, lupus,",
+        ["'lupus' is not known to the shipped data", "'other-named', which no rule uses"],
+    ),
     "an added condition narrows a rule": (
         CONTRA, "      - age_below: 18\n", "      - age_below: 18\n      - flag: fever  # added\n",
         "# added",
@@ -137,6 +146,9 @@ STRICTER = [
     (CONTRA, "        washout_days: 7\n", "        washout_days: 10\n"),
     (CONTRA, "      - medication_count_at_least: 2\n", "      - medication_count_at_least: 1\n"),
     (CONTRA, "names: [ibuprofen, advil,", "names: [ibuprofen, ibuprofene, advil,"),
+    # A longer name that hides only a term no rule uses ("stress") is fine.
+    (CONTRA, "      names: [cancer, carcinoma,",
+     "      names: [cancer, stress from cancer, carcinoma,"),
     # An option added to an `any:`, and a rule widened into one.
     (CONTRA, "          - conditions: [pregnancy]\n",
      "          - conditions: [pregnancy]\n          - conditions: [breastfeeding]\n"),
@@ -144,7 +156,7 @@ STRICTER = [
      "      - any:\n          - conditions: [liver-disease]\n          - medications: [aspirin]\n"),
     # A later term listing a known name does not take it: the first term keeps it.
     (CONTRA, "\nrules:\n",
-     "    - id: painkiller\n      names: [painkiller, ibuprofen]\n"
+     "    - id: painkiller\n      names: [ibuprofen]\n"
      "      sources: [000_83a82c1e611c96ee.txt]\n\nrules:\n"),
     (PROTOS, NO_NEEDLE_EXEMPT, "exempt_rules: [bleeding-disorder, anticoagulant]"),
     (PROTOS, "    ingredients: [hyaluronic-acid, vitamins]\n",
