@@ -17,7 +17,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
     on POSIX and Windows). On any failure the old file is left as it was, the temporary file
     is removed, and a MesoError (exit 2) names the path and the reason.
     """
-    target = Path(path)
+    if str(path) == "-":
+        raise MesoError("cannot write to '-': give a file name (standard output holds the report)")
+    # Through a symbolic link to the file it names (the link stays a link); a device, pipe or
+    # directory is refused rather than replaced by a regular file.
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise MesoError(f"cannot write {path}: not a regular file; give a file name")
     payload = data.encode("utf-8") if isinstance(data, str) else data
     parent = target.parent
     # A random name opened with O_EXCL: never clobbers another writer's temporary file, and

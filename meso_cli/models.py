@@ -264,6 +264,9 @@ class CareItem(Strict):
     rule: StrictStr | None = Field(
         default=None, description="The rule this item serves; dropped where the rule is exempt."
     )
+    injections_only: StrictBool = Field(
+        default=False, description="About injections: dropped for a protocol that injects nothing."
+    )
     sources: list[StrictStr] = Field(min_length=1)
 
 

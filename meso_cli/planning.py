@@ -286,6 +286,12 @@ def plan(
     )
     if laid and key.last_session is not None:
         notes.extend(_sun_warnings(patient, laid[0].date, key.sun_avoid_until or key.last_session))
+    today = screening.reference_date
+    if key.stop_nsaids_by is not None and key.stop_nsaids_by < today and not patient.sessions_done:
+        notes.append(
+            f"stop NSAIDs by {key.stop_nsaids_by}: that day has passed; ask whether any NSAID "
+            f"was taken since, and list it with its last dose"
+        )
     return Plan(
         screening=screening,
         protocol=protocol.id,
@@ -446,14 +452,19 @@ def plan_made(p: Plan) -> bool:
 # --- key dates and aftercare -----------------------------------------------------------------
 
 
-def _care_items(protocol: Protocol, items: Iterable[CareItem]) -> list[CareItem]:
-    return [c for c in items if c.rule is None or c.rule not in protocol.exempt_rules]
+def care_items(protocol: Protocol, items: Iterable[CareItem]) -> list[CareItem]:
+    return [
+        c
+        for c in items
+        if (c.rule is None or c.rule not in protocol.exempt_rules)
+        and (protocol.injects or not c.injections_only)
+    ]
 
 
 def _washout_days(protocol: Protocol, data: Dataset) -> int | None:
     """Days before the first session to stop NSAIDs: from the washout of the rule that the
     'stop-nsaids' precare item serves; None when the protocol is exempt from that rule."""
-    care = _care_items(protocol, [*data.common_precare, *protocol.precare])
+    care = care_items(protocol, [*data.common_precare, *protocol.precare])
     item = next((c for c in care if c.id == STOP_NSAIDS_ITEM), None)
     if item is None:
         return None
@@ -480,7 +491,7 @@ def _flatten(triggers: Iterable[Trigger]) -> list[Trigger]:
 
 
 def _sun_days(protocol: Protocol, data: Dataset) -> int | None:
-    care = _care_items(protocol, [*data.common_aftercare, *protocol.aftercare])
+    care = care_items(protocol, [*data.common_aftercare, *protocol.aftercare])
     item = next((c for c in care if c.id == SUN_ITEM), None)
     return item.days_after_last if item is not None else None
 
@@ -488,7 +499,7 @@ def _sun_days(protocol: Protocol, data: Dataset) -> int | None:
 def aftercare_lines(protocol: Protocol, data: Dataset, last: date | None) -> list[str]:
     """Common and protocol aftercare, dated where the item has a duration."""
     lines = []
-    for item in _care_items(protocol, [*data.common_aftercare, *protocol.aftercare]):
+    for item in care_items(protocol, [*data.common_aftercare, *protocol.aftercare]):
         text = item.text.strip()
         if last is not None and item.days_after_last is not None:
             text = f"{text.rstrip('.')} — until {last + timedelta(days=item.days_after_last)}"

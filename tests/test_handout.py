@@ -98,6 +98,7 @@ def test_no_needle_has_no_nsaid_advice(tmp_path: Path) -> None:
     assert code == 0, err
     assert "painkillers" not in out
     assert "Nothing is injected" in out
+    assert "injection sites" not in out  # 002: no side effects on the skin without needles
 
 
 @pytest.mark.parametrize(

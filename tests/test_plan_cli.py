@@ -296,3 +296,36 @@ def test_session_table_and_month_grid_render_exactly(data: Dataset) -> None:
         "[23] 24  25  26  27  28  29   28  29  30  31",
         " 30",
     ]
+
+
+def test_ics_through_a_link_writes_the_file_it_names_and_keeps_the_link(tmp_path: Path) -> None:
+    who = write_patient(tmp_path)
+    real, link = tmp_path / "real.ics", tmp_path / "link.ics"
+    real.write_text("old")
+    link.symlink_to(real)
+    result = run(who, "-p", "hair", "--on", "2026-11-23", "--ics", str(link))
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert real.read_text().startswith("BEGIN:VCALENDAR")
+
+
+def test_ics_to_a_pipe_or_dash_is_refused(tmp_path: Path) -> None:
+    import os
+
+    who = write_patient(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target, words in ((str(fifo), "not a regular file"), ("-", "give a file name")):
+        result = run(who, "-p", "hair", "--on", "2026-11-23", "--ics", target)
+        assert result.exit_code == 2, result.output
+        assert words in result.stderr
+    assert fifo.exists() and not fifo.is_file()
+    assert not (tmp_path / "-").exists()
+
+
+def test_a_stop_nsaids_day_already_past_is_called_out(tmp_path: Path) -> None:
+    who = write_patient(tmp_path)
+    p = plan_json(run(who, "-p", "hair", "--on", "2026-11-23", "--json"))
+    assert p["key_dates"]["stop_nsaids_by"] == "2026-11-16"
+    past = "stop NSAIDs by 2026-11-16: that day has passed"
+    assert any(w.startswith(past) for w in p["warnings"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from meso_cli.models import CareItem, Dataset, KeyDates, Patient, Plan, Protocol
+from meso_cli.planning import care_items
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -66,10 +67,6 @@ class Handout:
     care_column: bool = field(default=False)
 
 
-def _care(protocol: Protocol, items: list[CareItem]) -> list[CareItem]:
-    return [c for c in items if c.rule is None or c.rule not in protocol.exempt_rules]
-
-
 def _plain(text: str) -> str:
     """Data text without the seed citations, which mean nothing to a patient."""
     return " ".join(_CITATION.sub("", text).split())
@@ -102,8 +99,8 @@ def build(
 ) -> Handout:
     """The handout of a plan that has sessions (the caller checks that a plan was made)."""
     key = plan.key_dates
-    precare = _care(protocol, [*data.common_precare, *protocol.precare])
-    aftercare = _care(protocol, [*data.common_aftercare, *protocol.aftercare])
+    precare = care_items(protocol, [*data.common_precare, *protocol.precare])
+    aftercare = care_items(protocol, [*data.common_aftercare, *protocol.aftercare])
     phase_names = {p.id: p.name for p in protocol.phases}
     each_days = max((c.days_after_each or 0 for c in aftercare), default=0)
     rows = [

@@ -239,10 +239,13 @@ def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
     facts.append(f"Ingredients: {', '.join(names.get(i, i) for i in p.ingredients)}")
     if p.exempt_rules:
         facts.append(f"Rules not applied: {', '.join(p.exempt_rules)} — {p.exempt_reason or ''}")
-    care = [*data.common_precare, *p.precare]
+    from meso_cli.planning import care_items
+
+    care = care_items(p, [*data.common_precare, *p.precare])
     if care:
         facts.append("Before: " + " ".join(c.text for c in care))
-    facts.append("After: " + " ".join(c.text for c in [*data.common_aftercare, *p.aftercare]))
+    after = care_items(p, [*data.common_aftercare, *p.aftercare])
+    facts.append("After: " + " ".join(c.text for c in after))
     facts.append(f"Results: {p.results}")
     if p.maintenance:
         facts.append(f"Maintenance: {p.maintenance}")

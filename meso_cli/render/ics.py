@@ -13,14 +13,14 @@ DEFAULT_MINUTES = 30
 
 
 def patient_key(patient: Patient) -> str:
-    """What UIDs are built on: the patient's id, else a hash of the patient file's content.
+    """What UIDs are built on: the patient's id, else a hash of who the patient is.
 
-    The hash leaves out `sessions_done`, which grows as the course goes on, so that a
-    re-export after a session keeps the UIDs of the sessions still to come.
+    Without an id, only the birth date (or age) and sex are hashed: a medication, a sun
+    holiday or a session done changes nothing, so a re-export replaces its events.
     """
     if patient.id:
         return quote(patient.id.strip(), safe="")
-    content = patient.model_dump_json(exclude={"sessions_done"})
+    content = patient.model_dump_json(include={"birth_date", "age", "sex"})
     return "anon-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
