@@ -198,11 +198,20 @@ def build(
 # --- Markdown ------------------------------------------------------------------------------
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+
+
+def _md(text: str) -> str:
+    """Text typed by the clinic (an id, a clinic name), as literal text in Markdown: no tag
+    or link in it is rendered by whatever turns the page into HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
 def to_markdown(h: Handout) -> str:
     out = [f"# {h.title}", ""]
     if h.clinic:
-        out += [f"**{h.clinic}**", ""]
-    out += [f"_{h.for_whom}_", "", "## Key dates", ""]
+        out += [f"**{_md(h.clinic)}**", ""]
+    out += [f"_{_md(h.for_whom)}_", "", "## Key dates", ""]
     out += [f"- **{label}:** {when}" for label, when in h.key_dates]
     out += ["", "## Your sessions", "", h.session_note, ""]
     head = ["No.", "Date", "Part of the course"] + (["Aftercare until"] if h.care_column else [])
@@ -224,7 +233,7 @@ def to_markdown(h: Handout) -> str:
         out += [f"\n> {c}" for c in h.sun_clash]
     out += ["", "## When to call the clinic", ""] + [f"- {c}" for c in h.call]
     if h.clinic:
-        out += ["", f"{h.clinic}"]
+        out += ["", _md(h.clinic)]
     out += ["", "## Results", "", h.results, "", "---", "", f"_{h.footer}_", ""]
     return "\n".join(out)
 
