@@ -287,7 +287,11 @@ def plan(
     if laid and key.last_session is not None:
         notes.extend(_sun_warnings(patient, laid[0].date, key.sun_avoid_until or key.last_session))
     today = screening.reference_date
-    if key.stop_nsaids_by is not None and key.stop_nsaids_by < today and not patient.sessions_done:
+    # Where the screening already dated an NSAID's last dose, the start was set from it.
+    stop_rule = next((c.rule for c in data.common_precare if c.id == STOP_NSAIDS_ITEM), None)
+    dated = any(f.rule == stop_rule for f in screening.findings)
+    if (key.stop_nsaids_by is not None and key.stop_nsaids_by < today and not dated
+            and not patient.sessions_done):
         notes.append(
             f"stop NSAIDs by {key.stop_nsaids_by}: that day has passed; ask whether any NSAID "
             f"was taken since, and list it with its last dose"

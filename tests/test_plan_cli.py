@@ -132,6 +132,8 @@ def test_a_known_deferral_moves_the_start_and_says_so(tmp_path: Path) -> None:
     assert p["start_moved_from"] == "2026-11-22"
     assert p["warnings"][0].startswith("start moved from 2026-11-22 to 2026-11-27: deferred by ")
     assert p["screening"]["earliest_start"] == "2026-11-27"
+    # The stop day is the last dose itself: the start was set from it, nothing to ask.
+    assert not any("that day has passed" in w for w in p["warnings"])
 
 
 def test_a_start_pushed_past_the_76th_birthday_by_closures_gets_no_plan(tmp_path: Path) -> None:
