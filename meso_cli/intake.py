@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from meso_cli.clinic import parse_day
+from meso_cli.errors import MesoError
 from meso_cli.matching import Vocabulary
 from meso_cli.models import Patient, SunPeriod
 
@@ -30,10 +32,11 @@ def yes_no(text: str) -> bool:
 
 
 def _date(text: str, what: str) -> date:
+    """As a date option is read (YYYY-MM-DD, a real day, 1900-2100), with an example."""
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise BadAnswer(f"{what}: type a date as YYYY-MM-DD, e.g. 2026-11-20") from None
+        return parse_day(text, what, expected="a date as YYYY-MM-DD, e.g. 2026-11-20")
+    except MesoError as exc:
+        raise BadAnswer(str(exc)) from None
 
 
 def age_or_birth_date(text: str, *, on: date) -> dict[str, Any]:

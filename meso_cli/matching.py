@@ -80,12 +80,10 @@ class Vocabulary:
         """
         return self.read(text)[0]
 
-    def leftover(self, text: str) -> tuple[str, ...]:
-        """The words of `text` that are neither part of a known term nor a mere qualifier
-        (of, type, 2, mg, daily...): in "asthma and lupus", ("lupus",)."""
-        return self.read(text)[1]
-
     def read(self, text: str) -> tuple[tuple[Match, ...], tuple[str, ...]]:
+        """The known terms in `text` (as `match` gives them) and the words left over beside
+        them that are not mere qualifiers (of, type, 2, mg, daily...): in "asthma and lupus",
+        ("lupus",)."""
         cached = self._cache.get(text)
         if cached is not None:
             return cached

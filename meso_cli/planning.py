@@ -288,8 +288,8 @@ def plan(
         notes.extend(_sun_warnings(patient, laid[0].date, key.sun_avoid_until or key.last_session))
     today = screening.reference_date
     # Where the screening already dated an NSAID's last dose, the start was set from it.
-    stop_rule = next((c.rule for c in data.common_precare if c.id == STOP_NSAIDS_ITEM), None)
-    dated = any(f.rule == stop_rule for f in screening.findings)
+    stop = _stop_nsaids_item(protocol, data)
+    dated = stop is not None and any(f.rule == stop.rule for f in screening.findings)
     if (key.stop_nsaids_by is not None and key.stop_nsaids_by < today and not dated
             and not patient.sessions_done):
         notes.append(
@@ -373,12 +373,9 @@ def screen_and_plan(
     # the day itself (an age limit may be crossed in between).
     again = screen(patient, protocol, data, on=on, start=opens, clear=cleared)
     if again.verdict is not Verdict.ELIGIBLE:
-        said = {Verdict.REVIEW: "needs review", Verdict.DEFERRED: "is deferred"}
-        why = (
-            f"the first open day is {opens}, and the screening on that day "
-            f"{said.get(again.verdict, 'is not eligible')}"
-        )
-        return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, why])
+        # no_plan adds why in words ("no plan: review required (age-over-75); ...").
+        moved = f"the first open day is {opens}; the patient was screened again on that day"
+        return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, moved])
     gap = (opens - begin).days
     if gap > _LATE_START_DAYS and not patient.sessions_done:
         made = made.model_copy(
@@ -468,8 +465,7 @@ def care_items(protocol: Protocol, items: Iterable[CareItem]) -> list[CareItem]:
 def _washout_days(protocol: Protocol, data: Dataset) -> int | None:
     """Days before the first session to stop NSAIDs: from the washout of the rule that the
     'stop-nsaids' precare item serves; None when the protocol is exempt from that rule."""
-    care = care_items(protocol, [*data.common_precare, *protocol.precare])
-    item = next((c for c in care if c.id == STOP_NSAIDS_ITEM), None)
+    item = _stop_nsaids_item(protocol, data)
     if item is None:
         return None
     if item.days_before_first is not None:
@@ -485,6 +481,11 @@ def _washout_days(protocol: Protocol, data: Dataset) -> int | None:
         ),
         None,
     )
+
+
+def _stop_nsaids_item(protocol: Protocol, data: Dataset) -> CareItem | None:
+    care = care_items(protocol, [*data.common_precare, *protocol.precare])
+    return next((c for c in care if c.id == STOP_NSAIDS_ITEM), None)
 
 
 def _flatten(triggers: Iterable[Trigger]) -> list[Trigger]:

@@ -448,18 +448,14 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
 
 
 def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
+    """The whole name when nothing in it is known, else the words left over beside a term."""
     by_kind = {"condition": vocab.conditions, "medication": vocab.medications}
-    vocabulary = by_kind.get(entry.kind, vocab.allergens)
-    if entry.matches:
-        rest = " ".join(entry.leftover)
-        near = vocabulary.suggest(rest)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-        detail = f"{entry.kind} {entry.name!r}: {rest!r} in it matches no known term{hint}"
-        return _Hit(entry.name, detail, suggestions=tuple(near), partial=True)
-    near = vocabulary.suggest(entry.name)
+    unknown_part = " ".join(entry.leftover) if entry.matches else entry.name
+    near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
-    detail = f"{entry.kind} {entry.name!r} matches no known term{hint}"
-    return _Hit(entry.name, detail, suggestions=tuple(near))
+    where = f": {unknown_part!r} in it" if entry.matches else ""
+    detail = f"{entry.kind} {entry.name!r}{where} matches no known term{hint}"
+    return _Hit(entry.name, detail, suggestions=tuple(near), partial=bool(entry.matches))
 
 
 def _assumptions(facts: _Facts) -> list[str]:

@@ -80,12 +80,12 @@ def batch(
     source, size = _open(file)
     progress = _Progress(size) if sys.stderr.isatty() else None
     tally = Tally()
-    # JSON Lines is UTF-8 whatever the locale says: write bytes, so that every character of
-    # an id (U+2028 and U+0085 included) comes back as it went in, and "\n" ends each line.
-    stdout = sys.stdout.buffer
+    # stdout is UTF-8 in a pipe whatever the locale (main), so every character of an id
+    # (U+2028 and U+0085 included) comes back as it went in, and "\n" ends each line.
+    stdout = sys.stdout
     try:
         for chunk in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
-            stdout.write("".join(line + "\n" for line, _ in chunk).encode("utf-8"))
+            stdout.write("".join(line + "\n" for line, _ in chunk))
             for _, kind in chunk:
                 tally.add(kind)
             if progress is not None:
