@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from meso_cli.data import Document, reject_nulls, validate
+from meso_cli.core import Dataset, Patient, Protocol, to_json
+from meso_cli.documents import Document, reject_nulls
 from meso_cli.errors import FileProblems, MesoError
-from meso_cli.models import Dataset, Patient, Protocol
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
@@ -79,6 +79,8 @@ def _error(number: int, message: str) -> str:
 
 def read_patient(raw: bytes, number: int) -> Patient:
     """One line as a Patient, as strictly as a patient file is read (JSON only)."""
+    from meso_cli.patients import validated
+
     if len(raw) > MAX_LINE_BYTES:
         raise MesoError(f"line is {len(raw)} bytes; the limit is {MAX_LINE_BYTES}")
     try:
@@ -106,7 +108,7 @@ def read_patient(raw: bytes, number: int) -> Patient:
         doc = Document(f"line {number}", value)
         if "null" in text:  # as in a file: null is not "not stated", a left-out key is
             reject_nulls(doc)
-        return validate(doc, Patient)
+        return validated(doc)
     except FileProblems as exc:
         raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
 
@@ -126,7 +128,7 @@ def screen_line(raw: bytes, number: int, job: Job) -> tuple[str, str]:
         result = screen(patient, job.protocol, job.data, on=job.on, clear=job.clear)
     except MesoError as exc:
         return _error(number, str(exc)), ERROR
-    return result.model_dump_json(), result.verdict.value
+    return to_json(result), result.verdict.value
 
 
 def _plan_line(patient: Patient, job: Job) -> tuple[str, str]:
@@ -135,7 +137,7 @@ def _plan_line(patient: Patient, job: Job) -> tuple[str, str]:
 
     assert job.protocol is not None  # Job refuses --plan without a protocol
     made = screen_and_plan(patient, job.protocol, job.data, Clinic(), on=job.on, clear=job.clear)
-    return made.model_dump_json(), made.screening.verdict.value
+    return to_json(made), made.screening.verdict.value
 
 
 def check_job(job: Job) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from meso_cli.errors import MesoError, close_matches, unknown
+from meso_cli.record import Record, field
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -24,8 +24,7 @@ LAST_YEAR = 2100
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-@dataclass(frozen=True)
-class Closure:
+class Closure(Record, kw_only=False):
     """Days the clinic is shut, both ends included."""
 
     first: date
@@ -35,8 +34,7 @@ class Closure:
         return str(self.first) if self.first == self.last else f"{self.first}..{self.last}"
 
 
-@dataclass(frozen=True)
-class Clinic:
+class Clinic(Record, kw_only=False):
     """Which days sessions can be given on. `holidays` maps a date to its holiday's name."""
 
     open_days: frozenset[int] = DEFAULT_OPEN_DAYS

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from meso_cli.record import Record
 
 EXIT_USAGE = 2
 
@@ -23,19 +24,19 @@ def _did_you_mean(suggestions: list[str]) -> str:
     return " (did you mean " + " or ".join(repr(s) for s in suggestions) + "?)"
 
 
-@dataclass
 class MesoError(Exception):
     """Something the user (or a data file) got wrong: exit 2 with one clear line."""
 
-    message: str
-    exit_code: int = field(default=EXIT_USAGE, kw_only=True)
+    def __init__(self, message: str, *, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
 
     def __str__(self) -> str:
         return self.message
 
 
-@dataclass
-class Problem:
+class Problem(Record, kw_only=False, frozen=False):
     """One thing wrong in a file, with the line when there is one."""
 
     path: str
@@ -47,11 +48,14 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-@dataclass
 class FileProblems(MesoError):
     """A file (patient or data) that cannot be used; every problem names file and line."""
 
-    problems: list[Problem] = field(default_factory=list, kw_only=True)
+    def __init__(
+        self, message: str, *, problems: list[Problem] | None = None, exit_code: int = EXIT_USAGE
+    ) -> None:
+        super().__init__(message, exit_code=exit_code)
+        self.problems = problems if problems is not None else []
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems) or self.message
@@ -61,13 +65,14 @@ def file_error(path: str, line: int | None, message: str) -> FileProblems:
     return FileProblems(message, problems=[Problem(path, line, message)])
 
 
-@dataclass
 class UnknownName(MesoError):
     """A protocol, rule, weekday or country that does not exist, with close suggestions."""
 
-    kind: str = ""
-    name: str = ""
-    known: list[str] = field(default_factory=list, kw_only=True)
+    def __init__(self, kind: str, name: str, *, known: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = known
+        super().__init__(str(self))
 
     def __str__(self) -> str:
         hint = _did_you_mean(close_matches(self.name, self.known))
@@ -77,4 +82,4 @@ class UnknownName(MesoError):
 
 
 def unknown(kind: str, name: str, known: Iterable[str]) -> UnknownName:
-    return UnknownName("", kind, name, known=sorted(known))
+    return UnknownName(kind, name, known=sorted(known))

@@ -5,9 +5,21 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import Protocol
 
-from meso_cli.models import Dataset, Term, TermKind
+from meso_cli.core import Dataset, TermKind
+from meso_cli.record import Record, field
+
+
+class Named(Protocol):
+    """A term, as the runtime object or as its validated model (a data check reads both)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def names(self) -> list[str]: ...
+
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -43,14 +55,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.casefold())
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(Record, kw_only=False):
     term: str
     name: str
 
 
-@dataclass
-class Vocabulary:
+class Vocabulary(Record, kw_only=False, frozen=False):
     """Every name of a set of terms, indexed by its letters and digits alone (`index`) and
     by its words (`phrases`)."""
 
@@ -61,7 +71,7 @@ class Vocabulary:
     _suggested: dict[tuple[str, int], list[str]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, terms: Iterable[Term]) -> Vocabulary:
+    def of(cls, terms: Iterable[Named]) -> Vocabulary:
         index: dict[str, Match] = {}
         phrases: dict[str, Match] = {}
         for term in terms:
@@ -142,8 +152,7 @@ class Vocabulary:
         return out[:n]
 
 
-@dataclass
-class Vocabularies:
+class Vocabularies(Record, kw_only=False, frozen=False):
     conditions: Vocabulary
     medications: Vocabulary
     allergens: Vocabulary

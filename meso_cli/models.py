@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,7 +21,10 @@ from pydantic import (
     model_validator,
 )
 
-SCHEMA_VERSION = "1"
+from meso_cli import core
+from meso_cli.core import SCHEMA_VERSION, Action, TermKind, Verdict
+
+__all__ = ["SCHEMA_VERSION", "Action", "TermKind", "Verdict"]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -60,25 +62,6 @@ class Strict(BaseModel):
 
 
 # --- clinical data -------------------------------------------------------------------------
-
-
-class Action(StrEnum):
-    EXCLUDE = "exclude"
-    REVIEW = "review"
-    DEFER = "defer"
-
-
-class Verdict(StrEnum):
-    ELIGIBLE = "eligible"
-    DEFERRED = "deferred"
-    REVIEW = "review"
-    NOT_ELIGIBLE = "not_eligible"
-
-
-class TermKind(StrEnum):
-    CONDITION = "condition"
-    MEDICATION = "medication"
-    INGREDIENT = "ingredient"
 
 
 class Term(Strict):
@@ -509,3 +492,19 @@ class Plan(Strict):
     )
     schema_version: str = SCHEMA_VERSION
     meso_version: str
+
+
+# --- to the runtime objects ----------------------------------------------------------------
+
+
+def to_core(value: Any) -> Any:
+    """A validated model (or a list or dict of them) as the `meso_cli.core` objects the
+    engine and the planner use: the class of the same name, field for field."""
+    if isinstance(value, BaseModel):
+        kind = getattr(core, type(value).__name__)
+        return kind(**{name: to_core(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, list):
+        return [to_core(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_core(v) for k, v in value.items()}
+    return value

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date
+from typing import Any, Literal
 
 from meso_cli.clinic import year_problem
-from meso_cli.data import MAX_BYTES, Document, parse, read_text, reject_nulls, validate
+from meso_cli.core import ConditionEntry, MedicationEntry, Patient, SunPeriod
+from meso_cli.documents import MAX_BYTES, Document, parse, read_text, reject_nulls
 from meso_cli.errors import FileProblems, Problem
-from meso_cli.models import Patient
 
 Loc = tuple[str | int, ...]
 
@@ -27,7 +29,7 @@ def load_patient(path: str, on: date | None = None) -> Patient:
     doc = parse(text, shown)
     if isinstance(doc.value, dict):
         reject_nulls(doc)
-    patient = validate(doc, Patient)
+    patient = validated(doc)
     problems = [
         Problem(shown, _line(doc, patient, loc), message)
         for loc, message in date_problems(patient, on)
@@ -52,6 +54,140 @@ def load_patient(path: str, on: date | None = None) -> Patient:
         problems.sort(key=lambda p: p.line or 0)  # as they come in the file
         raise FileProblems(problems[0].message, problems=problems)
     return patient
+
+
+def validated(doc: Document) -> Patient:
+    """The patient in a parsed file: read directly when it is plainly well formed, else by
+    the pydantic model, which also words the errors. Both give the same Patient
+    (tests/test_patients_fast.py); the direct reading spares a screen the import of pydantic."""
+    plain = from_plain(doc.value)
+    if plain is not None:
+        return plain
+    from meso_cli.models import Patient as PatientModel
+    from meso_cli.models import to_core
+    from meso_cli.validation import validate
+
+    patient: Patient = to_core(validate(doc, PatientModel))
+    return patient
+
+
+# --- the direct reading ----------------------------------------------------------------------
+# It accepts only what the model accepts, and builds what the model builds; anything it is not
+# sure of (a wrong type, an unknown key, a date written another way) it leaves to the model by
+# returning None. It never words an error: the model does.
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_KEYS = frozenset(
+    """id birth_date age sex pregnant breastfeeding fever conditions medications allergies
+    sun_exposure sessions_done""".split()
+)
+_SEXES: dict[Any, Literal["female", "male", "other"]] = {
+    "female": "female", "male": "male", "other": "other"
+}
+_MAX_ENTRIES = 200  # as models.MAX_ENTRIES and MAX_NAME; tests/test_patients_fast.py checks
+_MAX_NAME = 200
+
+
+class _Unsure(Exception):
+    pass
+
+
+def _day(value: Any) -> date:
+    if type(value) is date:
+        return value
+    if type(value) is str and _DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise _Unsure
+
+
+def _name(value: Any) -> str:
+    if type(value) is str and 0 < len(value) <= _MAX_NAME:
+        return value
+    raise _Unsure
+
+
+def _entries(value: Any) -> list[Any]:
+    if type(value) is list and len(value) <= _MAX_ENTRIES:
+        return value
+    raise _Unsure
+
+
+def _dated(value: Any, key: str) -> tuple[str, date | None]:
+    if type(value) is str:
+        return _name(value), None
+    if type(value) is not dict or not value.keys() <= {"name", key} or "name" not in value:
+        raise _Unsure
+    when = value.get(key)
+    return _name(value["name"]), None if when is None else _day(when)
+
+
+def _flag(value: Any) -> bool | None:
+    if value is None or type(value) is bool:
+        return value
+    raise _Unsure
+
+
+def from_plain(value: Any) -> Patient | None:
+    """The Patient of a plainly well-formed mapping, or None to leave it to the model."""
+    if type(value) is not dict or not value.keys() <= _KEYS:
+        return None
+    try:
+        get = value.get
+        pid = get("id")
+        if pid is not None and not (type(pid) is str and len(pid) <= _MAX_NAME):
+            raise _Unsure
+        birth = get("birth_date")
+        if birth is not None:
+            birth = _day(birth)
+            if birth.year < 1900:
+                raise _Unsure
+        age = get("age")
+        if age is not None and not (type(age) is int and 0 <= age <= 130):
+            raise _Unsure
+        if birth is None and age is None:
+            raise _Unsure
+        sex = get("sex")
+        if sex is not None and (type(sex) is not str or sex not in _SEXES):
+            raise _Unsure
+        conditions = [
+            ConditionEntry(name=n, resolved_on=d)
+            for n, d in (_dated(c, "resolved_on") for c in _entries(get("conditions", [])))
+        ]
+        medications = [
+            MedicationEntry(name=n, last_dose=d)
+            for n, d in (_dated(m, "last_dose") for m in _entries(get("medications", [])))
+        ]
+        allergies = [_name(a) for a in _entries(get("allergies", []))]
+        sun = []
+        for period in _entries(get("sun_exposure", [])):
+            if type(period) is not dict or period.keys() != {"from", "to"}:
+                raise _Unsure
+            start, end = _day(period["from"]), _day(period["to"])
+            if end < start:
+                raise _Unsure
+            sun.append(SunPeriod(start=start, end=end))
+        done = [_day(d) for d in _entries(get("sessions_done", []))]
+        if len(set(done)) != len(done):
+            raise _Unsure
+        return Patient(
+            id=pid,
+            birth_date=birth,
+            age=age,
+            sex=None if sex is None else _SEXES[sex],
+            pregnant=_flag(get("pregnant")),
+            breastfeeding=_flag(get("breastfeeding")),
+            fever=_flag(get("fever")),
+            conditions=conditions,
+            medications=medications,
+            allergies=allergies,
+            sun_exposure=sun,
+            sessions_done=sorted(done),
+        )
+    except _Unsure:
+        return None
 
 
 def date_problems(patient: Patient, on: date | None) -> list[tuple[Loc, str]]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import assert_never
 
 from meso_cli import __version__
 from meso_cli.clinic import Clinic
-from meso_cli.errors import MesoError
-from meso_cli.models import (
+from meso_cli.core import (
     Action,
     AnyOf,
     Cadence,
@@ -29,6 +27,8 @@ from meso_cli.models import (
     Trigger,
     Verdict,
 )
+from meso_cli.errors import MesoError
+from meso_cli.record import Record, replace
 from meso_cli.screening import screen
 
 # A deferral that ends may reveal another behind it (re-screened at the new start); each round
@@ -40,8 +40,7 @@ STOP_NSAIDS_ITEM = "stop-nsaids"
 SUN_ITEM = "sun"
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(Record, kw_only=False):
     """One session of the course: its phase and the days allowed since the previous session."""
 
     phase: Phase
@@ -378,14 +377,13 @@ def screen_and_plan(
         return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, moved])
     gap = (opens - begin).days
     if gap > _LATE_START_DAYS and not patient.sessions_done:
-        made = made.model_copy(
-            update={
-                "warnings": [
-                    f"first session {opens}, {gap} days after the start {begin}: the clinic is "
-                    "closed until then",
-                    *made.warnings,
-                ]
-            }
+        made = replace(
+            made,
+            warnings=[
+                f"first session {opens}, {gap} days after the start {begin}: the clinic is "
+                "closed until then",
+                *made.warnings,
+            ],
         )
     return made
 

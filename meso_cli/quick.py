@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pydantic import ValidationError
-
 from meso_cli.clinic import parse_day
+from meso_cli.core import Patient
 from meso_cli.errors import MesoError
 from meso_cli.matching import tokens
-from meso_cli.models import Patient
+from meso_cli.record import Record, field
 
 SEPARATOR = "@"
 
 
-@dataclass(frozen=True)
-class QuickOptions:
+class QuickOptions(Record, kw_only=False):
     """What the practitioner typed on the command line; None or empty means 'not given'."""
 
     id: str | None = None
@@ -115,9 +112,7 @@ def quick_patient(opts: QuickOptions, base: Patient | None = None) -> tuple[Pati
             "give a patient file, or --age or --birth-date for a quick screen "
             "(e.g. meso screen --age 52 --medication warfarin --protocol hair)"
         )
-    fields: dict[str, Any] = (
-        base.model_dump(mode="python", by_alias=True, exclude_none=True) if base else {}
-    )
+    fields: dict[str, Any] = _fields_of(base) if base else {}
     notes: list[str] = []
 
     def put(key: str, value: Any, shown: str) -> None:
@@ -159,12 +154,35 @@ def quick_patient(opts: QuickOptions, base: Patient | None = None) -> tuple[Pati
     ]
     if base is None:
         notes = []
+    from pydantic import ValidationError
+
+    from meso_cli.models import Patient as PatientModel
+    from meso_cli.models import to_core
+
     try:
-        return Patient.model_validate(_compact(fields)), notes
+        return to_core(PatientModel.model_validate(_compact(fields))), notes
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "patient"
         raise MesoError(f"quick screen: {where}: {first['msg']}") from None
+
+
+def _fields_of(patient: Patient) -> dict[str, Any]:
+    """The patient as the keys and values of a file, left-out keys left out."""
+    scalars = ("id", "birth_date", "age", "sex", "pregnant", "breastfeeding", "fever")
+    fields: dict[str, Any] = {
+        k: getattr(patient, k) for k in scalars if getattr(patient, k) is not None
+    }
+    fields["conditions"] = [
+        {"name": c.name, "resolved_on": c.resolved_on} for c in patient.conditions
+    ]
+    fields["medications"] = [
+        {"name": m.name, "last_dose": m.last_dose} for m in patient.medications
+    ]
+    fields["allergies"] = list(patient.allergies)
+    fields["sun_exposure"] = [{"from": s.start, "to": s.end} for s in patient.sun_exposure]
+    fields["sessions_done"] = list(patient.sessions_done)
+    return fields
 
 
 def _word(value: Any) -> str:

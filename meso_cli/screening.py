@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import assert_never
 
 from meso_cli import __version__
-from meso_cli.errors import MesoError, unknown
-from meso_cli.matching import Match, Vocabularies, tokens, vocabularies
-from meso_cli.models import (
+from meso_cli.core import (
     Action,
     AgeAbove,
     AgeBelow,
@@ -31,6 +28,9 @@ from meso_cli.models import (
     UnrecognizedTerm,
     Verdict,
 )
+from meso_cli.errors import MesoError, unknown
+from meso_cli.matching import Match, Vocabularies, tokens, vocabularies
+from meso_cli.record import Record, field, replace
 
 
 def age_on(birth: date, day: date) -> int:
@@ -46,8 +46,7 @@ def birthday(birth: date, years: int) -> date:
         return date(birth.year + years, 3, 1)
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(Record, kw_only=False):
     matched: str | None
     detail: str
     until: date | None = None
@@ -56,8 +55,7 @@ class _Hit:
     partial: bool = False  # unknown words beside a known term in one entry
 
 
-@dataclass
-class _Entry:
+class _Entry(Record, kw_only=False, frozen=False):
     kind: str  # condition | medication | allergy
     name: str
     matches: tuple[Match, ...]
@@ -67,8 +65,7 @@ class _Entry:
     last_dose: date | None = None
 
 
-@dataclass
-class _Facts:
+class _Facts(Record, kw_only=False, frozen=False):
     """What the engine knows about the patient on the evaluation day."""
 
     patient: Patient
@@ -108,7 +105,7 @@ def screen(
         for f in later:
             if f.rule not in fired and f.action is not Action.DEFER:
                 detail = f"on {earliest}, when the deferral ends: {f.detail}"
-                findings.append(f.model_copy(update={"detail": detail}))
+                findings.append(replace(f, detail=detail))
         verdict = verdict_of(findings)
         earliest = _earliest_start(verdict, findings, on)
     exempt = sorted(protocol.exempt_rules) if protocol else []

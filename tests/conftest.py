@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from meso_cli.cli import register
+from meso_cli.core import Dataset
 from meso_cli.data import load_dataset, packaged_data_dir
-from meso_cli.models import Dataset
 
 # `meso` registers only the command it runs; the tests drive the app with every command.
 register()

@@ -12,11 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from meso_cli.data import Document, load_dataset, packaged_data_dir, parse, validate
+from meso_cli.core import Action, AnyOf, HasCondition, TermKind, Verdict
+from meso_cli.data import Document, load_dataset, packaged_data_dir, parse
 from meso_cli.errors import MesoError
 from meso_cli.matching import tokens
-from meso_cli.models import Action, AnyOf, HasCondition, Patient, TermKind, Verdict
+from meso_cli.models import Patient
 from meso_cli.screening import screen
+from meso_cli.validation import validate
 
 DATA = load_dataset(packaged_data_dir())
 ON = date(2026, 11, 22)

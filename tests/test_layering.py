@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = [
+    "meso_cli.core",
+    "meso_cli.record",
+    "meso_cli.documents",
     "meso_cli.errors",
     "meso_cli.models",
     "meso_cli.data",
@@ -29,15 +32,20 @@ print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})), file=sys.__s
 """
 
 
-def loaded_after(body: str, cwd: Path = ROOT) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+def loaded_after(
+    body: str, cwd: Path = ROOT, cache: Path | None = None
+) -> tuple[set[str], subprocess.CompletedProcess[str]]:
     """Top-level modules loaded once `body` has run in a fresh interpreter."""
+    env = {"PATH": "", "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    if cache is not None:
+        env["XDG_CACHE_HOME"] = str(cache)
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(body=body)],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "", "PYTHONPATH": str(ROOT), "NO_COLOR": "1"},
+        env=env,
     )
     last = done.stderr.strip().splitlines()[-1]
     return set(json.loads(last)), done
@@ -101,3 +109,43 @@ def test_human_output_does_load_rich() -> None:
     assert "exit 4" in done.stderr, done.stderr
     assert "DEFERRED" in done.stdout
     assert "rich" in mods
+
+
+SCREEN = ["screen", "examples/patient.yaml", "-p", "hair", "--on", "2026-11-22", "--json"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (SCREEN, 4),
+        (["plan", "examples/patient.yaml", "-p", "hair", "--on", "2026-11-22", "--json"], 0),
+        (["batch", "LINES", "-p", "hair", "--on", "2026-11-22", "--jobs", "1"], 6),
+    ],
+)
+def test_with_the_data_in_the_cache_screen_plan_and_batch_never_load_pydantic(
+    args: list[str], code: int, tmp_path: Path
+) -> None:
+    # The first run validates the data files with the models and caches the result; every
+    # later run starts from the cache and reads plainly written patients without pydantic.
+    lines = tmp_path / "p.jsonl"
+    lines.write_text('{"age": 40, "medications": ["ibuprofen"]}\n{"age": 4\n{"age": 90}\n')
+    args = [str(lines) if a == "LINES" else a for a in args]
+    first, done = loaded_after(MAIN.format(args=args), cache=tmp_path)
+    assert f"exit {code}" in done.stderr, done.stderr
+    assert "pydantic" in first  # the probe can see pydantic when it is loaded
+    mods, again = loaded_after(MAIN.format(args=args), cache=tmp_path)
+    assert f"exit {code}" in again.stderr, again.stderr
+    assert again.stdout == done.stdout
+    assert "pydantic" not in mods
+
+
+def test_a_patient_the_direct_reading_leaves_to_the_model_is_still_refused_clearly(
+    tmp_path: Path,
+) -> None:
+    patient = tmp_path / "p.yaml"
+    patient.write_text("age: 40\nsex: femal\n", encoding="utf-8")
+    args = ["screen", str(patient), "--on", "2026-11-22", "--json"]
+    mods, done = loaded_after(MAIN.format(args=args), cache=tmp_path)
+    assert "exit 2" in done.stderr, done.stderr
+    assert "p.yaml:2: sex:" in done.stderr and "did you mean 'female'" in done.stderr
+    assert "pydantic" in mods

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from meso_cli.cli import app
 from meso_cli.errors import MesoError
-from meso_cli.models import Patient
+from meso_cli.models import Patient, to_core
 from meso_cli.quick import QuickOptions, quick_patient, split_dated
 
 ON = "2026-11-22"
@@ -183,7 +183,7 @@ def test_file_with_options_says_so_in_the_human_output(tmp_path: Path) -> None:
 
 
 def test_merge_rules() -> None:
-    base = Patient.model_validate(
+    base = to_core(Patient.model_validate(
         {
             "age": 30,
             "conditions": ["eczema"],
@@ -191,7 +191,7 @@ def test_merge_rules() -> None:
             "allergies": ["lidocaine"],
             "sun_exposure": [{"from": "2027-01-01", "to": "2027-01-02"}],
         }
-    )
+    ))
     merged, notes = quick_patient(
         QuickOptions(
             birth_date=date(1990, 1, 1),

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+from meso_cli.core import Action, Dataset, Finding, Screening, TermKind, Verdict, plain
 from meso_cli.errors import MesoError, UnknownName
-from meso_cli.models import Action, Dataset, Finding, Patient, Screening, TermKind, Verdict
+from meso_cli.models import Patient
 from meso_cli.screening import age_on, birthday, screen, verdict_of
 
 ON = date(2026, 11, 22)
@@ -288,7 +289,7 @@ def test_cardiac_polypharmacy_needs_a_heart_condition_and_two_medications(
 def test_cardiac_polypharmacy_is_expressed_in_the_data(data: Dataset) -> None:
     rule = data.rule("cardiac-polypharmacy")
     assert rule is not None
-    keys = {key for trigger in rule.when for key in trigger.model_dump()}
+    keys = {key for trigger in rule.when for key in plain(trigger)}
     assert keys == {"conditions", "medication_count_at_least"}
 
 
@@ -570,7 +571,7 @@ def test_a_brand_name_allergy_is_read_as_its_ingredient(data: Dataset) -> None:
 
 
 def test_every_required_rule_can_fire(data: Dataset) -> None:
-    from meso_cli.data import REQUIRED_RULES
+    from meso_cli.validation import REQUIRED_RULES
 
     everything = run(
         data,

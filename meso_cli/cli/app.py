@@ -19,7 +19,7 @@ from meso_cli.errors import MesoError
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from meso_cli.models import Dataset, Protocol
+    from meso_cli.core import Dataset, Protocol
 
 EXIT_BUG = 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from meso_cli.models import Dataset
+    from meso_cli.core import Dataset
 
 
 def _data(ctx: Any) -> Dataset | None:

@@ -120,7 +120,7 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
         yes_no,
     )
     from meso_cli.matching import vocabularies
-    from meso_cli.models import Patient
+    from meso_cli.models import Patient, to_core
 
     vocab = vocabularies(data)
     _say("meso intake — plain answers; Enter skips what is optional; Ctrl-C cancels.")
@@ -177,7 +177,7 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
             break
         sun.append({"from": period.start, "to": period.end})
     fields["sun_exposure"] = sun
-    return Patient.model_validate(fields), protocol
+    return to_core(Patient.model_validate(fields)), protocol
 
 
 @app.command()

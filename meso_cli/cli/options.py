@@ -12,7 +12,7 @@ from meso_cli.cli.app import load, parse_date, protocol_named, reference_date
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from meso_cli.models import Dataset, Patient, Plan, Protocol
+    from meso_cli.core import Dataset, Patient, Plan, Protocol
 
 PlanProtocol = Annotated[
     str,

@@ -25,7 +25,7 @@ from meso_cli.cli.screen import EXIT_CODES
 from meso_cli.errors import MesoError
 
 if TYPE_CHECKING:
-    from meso_cli.models import Patient, Plan, Protocol
+    from meso_cli.core import Patient, Plan, Protocol
 
 
 @app.command()

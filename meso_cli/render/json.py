@@ -1,22 +1,24 @@
-"""JSON output, always from the models so it cannot drift from the schemas."""
+"""JSON output of the runtime objects, and the JSON Schemas of the models they mirror."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from meso_cli import core
+from meso_cli.core import SCHEMA_VERSION
 
-from meso_cli.models import SCHEMA_VERSION
-
-
-def to_json(model: BaseModel) -> str:
-    return model.model_dump_json(indent=2) + "\n"
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 
-def list_to_json(models: Sequence[BaseModel]) -> str:
-    return json.dumps([m.model_dump(mode="json") for m in models], indent=2) + "\n"
+def to_json(value: Any) -> str:
+    return core.to_json(value, indent=2) + "\n"
+
+
+def list_to_json(values: Sequence[Any]) -> str:
+    return json.dumps([core.plain(v) for v in values], ensure_ascii=False, indent=2) + "\n"
 
 
 def _without_nulls(node: Any) -> Any:

@@ -1,0 +1,391 @@
+"""Reads YAML and JSON strictly, with the line each value starts on (no pydantic here)."""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import json
+import json.decoder
+import json.scanner
+import math
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from meso_cli.errors import FileProblems, Problem, file_error
+from meso_cli.record import Record, field
+
+MAX_BYTES = 1 << 20  # a patient or data file is a few KiB; refuse anything absurd
+MAX_DEPTH = 32
+
+Loc = tuple[str | int, ...]
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_constructor = yaml.constructor.SafeConstructor()
+_ALLOWED_TAGS = {
+    f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "str", "timestamp")
+}
+
+
+class Document(Record, kw_only=False, frozen=False):
+    """A parsed file, and the line on which each value starts."""
+
+    path: str
+    value: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+    # How a YAML plain scalar that did not become text was written (`no`, `0042`), so an
+    # error can say that YAML 1.1 read it as false or as the octal number 34.
+    plain: dict[Loc, str] = field(default_factory=dict)
+
+    def line_of(self, loc: Sequence[str | int]) -> int | None:
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get(())
+
+
+def read_text(path: str, stdin: Callable[[], bytes] | None = None) -> str:
+    """The text of a file (or `-`), refusing what is not a small UTF-8 text file."""
+    if path == "-":
+        if stdin is None:
+            raise file_error("<stdin>", None, "standard input is not available")
+        raw = stdin()
+        shown = "<stdin>"
+    else:
+        p = Path(path)
+        shown = path
+        try:
+            if not p.exists():
+                raise file_error(shown, None, "no such file")
+            if p.is_dir():
+                raise file_error(shown, None, "is a directory, expected a YAML or JSON file")
+            size = p.stat().st_size
+            if size > MAX_BYTES:
+                raise file_error(shown, None, f"file is {size} bytes; the limit is {MAX_BYTES}")
+            # Read at most one byte over the limit: /dev/zero or a FIFO reports size 0.
+            with p.open("rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise file_error(shown, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise file_error(shown, None, f"input is over {MAX_BYTES} bytes")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]  # a byte-order mark from a Windows editor is harmless; drop it
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise file_error(shown, None, "UTF-16 text; save the file as UTF-8")
+    if b"\x00" in raw:
+        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise file_error(shown, line, "binary file (NUL bytes), expected YAML or JSON text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise file_error(shown, line, "not UTF-8 text; save the file as UTF-8") from None
+    if not text.strip():
+        raise file_error(shown, None, "file is empty, expected a YAML or JSON mapping")
+    return text
+
+
+def parse(text: str, path: str) -> Document:
+    """YAML or JSON text to plain values, rejecting duplicate keys, tags and aliases."""
+    stripped = text.lstrip()
+    if path.lower().endswith(".json") or stripped.startswith("{"):
+        return _parse_json(text, path)
+    return _parse_yaml(text, path)
+
+
+class _JsonProblem(Exception):
+    def __init__(self, pos: int, message: str) -> None:
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number this tool accepts")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
+
+
+class _LineDecoder(json.JSONDecoder):
+    """json's own pure-Python scanner, hooked to note the line of every value and to refuse
+    duplicate keys and deep nesting with the line where they occur."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(parse_constant=_reject_constant, parse_float=_finite)
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.items: dict[int, list[int]] = {}  # id(dict or list) -> start of each value
+        self.depth = 0
+        self.last = 0
+        self.parse_object = self._object
+        self.parse_array = self._array
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
+
+    def line(self, pos: int) -> int:
+        return bisect.bisect_left(self.newlines, pos) + 1
+
+    def _enter(self, pos: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _JsonProblem(pos, f"nested more than {MAX_DEPTH} levels deep")
+
+    def _noting(self, scan_once: Any, starts: list[int]) -> Any:
+        def scan(s: str, idx: int) -> Any:
+            self.last = idx
+            starts.append(idx)
+            return scan_once(s, idx)
+
+        return scan
+
+    def _object(self, s_and_end: tuple[str, int], strict: bool, scan_once: Any,
+                object_hook: Any, object_pairs_hook: Any, memo: Any) -> tuple[Any, int]:
+        self._enter(s_and_end[1] - 1)
+        starts: list[int] = []
+
+        def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for n, (key, value) in enumerate(items):
+                if key in out:
+                    raise _JsonProblem(starts[n], f"duplicate key {key!r}")
+                out[key] = value
+            return out
+
+        obj, end = json.decoder.JSONObject(  # type: ignore[attr-defined]
+            s_and_end, strict, self._noting(scan_once, starts), None, pairs, memo
+        )
+        self.items[id(obj)] = starts
+        self.depth -= 1
+        return obj, end
+
+    def _array(self, s_and_end: tuple[str, int], scan_once: Any) -> tuple[Any, int]:
+        self._enter(s_and_end[1] - 1)
+        starts: list[int] = []
+        arr, end = json.decoder.JSONArray(  # type: ignore[attr-defined]
+            s_and_end, self._noting(scan_once, starts)
+        )
+        self.items[id(arr)] = starts
+        self.depth -= 1
+        return arr, end
+
+    def note_lines(self, value: Any, loc: Loc, lines: dict[Loc, int]) -> None:
+        starts = self.items.get(id(value), [])
+        children = list(value.items()) if isinstance(value, dict) else enumerate(value)
+        for (key, child), start in zip(children, starts, strict=False):
+            lines[loc + (key,)] = self.line(start)
+            if isinstance(child, dict | list):
+                self.note_lines(child, loc + (key,), lines)
+
+
+def _parse_json(text: str, path: str) -> Document:
+    decoder = _LineDecoder(text)
+    try:
+        value = decoder.decode(text)
+    except json.JSONDecodeError as exc:
+        raise file_error(path, exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except _JsonProblem as exc:
+        raise file_error(path, decoder.line(exc.pos), f"invalid JSON: {exc.message}") from None
+    except (ValueError, RecursionError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+        raise file_error(path, decoder.line(decoder.last), f"invalid JSON: {msg}") from None
+    doc = Document(path, value)
+    doc.lines[()] = decoder.line(len(text) - len(text.lstrip()))
+    if isinstance(value, dict | list):
+        decoder.note_lines(value, (), doc.lines)
+    return doc
+
+
+def _yaml_error(path: str, exc: yaml.YAMLError) -> FileProblems:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        at = mark.line + 1 if mark is not None else None
+        # `---` or `...` then more: libyaml says "another document" or "expected <document
+        # start>"; a file is one document.
+        if "another document" in str(exc.problem) or "<document start>" in str(exc.problem):
+            return file_error(path, at, "more than one YAML document; a file holds one")
+        return file_error(path, at, f"invalid YAML: {exc.problem or exc.context}")
+    return file_error(path, None, f"invalid YAML: {exc}")
+
+
+def _mark_line(mark: Any) -> int | None:
+    return mark.line + 1 if mark is not None else None
+
+
+def _short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:bool` as it is written in a file: `!!bool`."""
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
+def _precheck_yaml(text: str, path: str) -> None:
+    """Walk the event stream first: libyaml's composer recurses in C and a file of 100,000
+    `[` would crash it, and an alias bomb should be refused before anything is built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise file_error(path, _mark_line(event.start_mark),
+                             "YAML aliases (*name) are not allowed; write the value out")
+        # An explicit tag, even a standard one (`!!bool true`, `!!str 42`), is refused: it
+        # resolves like the plain value, so the composed tree cannot tell it was there.
+        if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) and event.tag:
+            raise file_error(path, _mark_line(event.start_mark),
+                             f"YAML tag {_short_tag(event.tag)} is not allowed; "
+                             "write the value plainly")
+        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise file_error(path, _mark_line(event.start_mark),
+                                 f"nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+
+
+def _parse_yaml(text: str, path: str) -> Document:
+    if "\t" in text:
+        line = text[: text.index("\t")].count("\n") + 1
+        raise file_error(path, line, "tab character; indent YAML with spaces")
+    try:
+        _precheck_yaml(text, path)
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(path, exc) from None
+    except RecursionError:
+        raise file_error(path, None, "invalid YAML: nested too deeply") from None
+    if node is None:
+        raise file_error(path, None, "file is empty, expected a YAML or JSON mapping")
+    doc = Document(path, None)
+    doc.value = _walk(node, (), doc, set())
+    return doc
+
+
+_DECIMAL = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+def _number_kind(raw: str) -> str:
+    digits = raw.lstrip("+-")
+    if ":" in digits:
+        return "base-60 (sexagesimal)"
+    if digits[:2] in ("0x", "0X"):
+        return "hexadecimal"
+    if digits[:2] in ("0b", "0B"):
+        return "binary"
+    if digits[:1] == "0" and len(digits) > 1:
+        return "octal"
+    return "grouped"
+
+
+def _scalar(node: yaml.ScalarNode, loc: Loc, doc: Document, line: int) -> Any:
+    where = _describe(loc) or "top level"
+    raw = str(node.value)
+    try:
+        value = _constructor.yaml_constructors[node.tag](_constructor, node)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        kind = "date" if node.tag.endswith(":timestamp") else node.tag.rsplit(":", 1)[-1]
+        raise file_error(doc.path, line, f"{where}: {raw!r} is not a real {kind} ({exc})") from None
+    if isinstance(value, bool) or value is None or not isinstance(value, str):
+        if not node.style and loc[-1:] != ("<key>",):  # plain: None, or "" from libyaml
+            doc.plain[loc] = raw
+    if isinstance(value, int) and not isinstance(value, bool) and not _DECIMAL.fullmatch(raw):
+        raise file_error(
+            doc.path, line,
+            f"{where}: {raw} is read by YAML 1.1 as the {_number_kind(raw)} number {value}; "
+            f"write plain digits, or put it in quotes (\"{raw}\") if it is text such as an id",
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise file_error(doc.path, line, f"{where}: {raw}: NaN and infinity are not accepted")
+    return value
+
+
+def _walk(node: yaml.Node, loc: Loc, doc: Document, seen: set[int]) -> Any:
+    line = node.start_mark.line + 1
+    if len(loc) > MAX_DEPTH:
+        raise file_error(doc.path, line, f"nested more than {MAX_DEPTH} levels deep")
+    if id(node) in seen:
+        raise file_error(doc.path, line, "YAML aliases (*name) are not allowed; write it out")
+    seen.add(id(node))
+    doc.lines[loc] = line
+    if isinstance(node, yaml.MappingNode):
+        if node.tag != "tag:yaml.org,2002:map":
+            raise file_error(doc.path, line, f"YAML tag {node.tag} is not allowed")
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise file_error(doc.path, key_line, "YAML merge keys (<<) are not allowed")
+            key = _walk(key_node, loc + ("<key>",), doc, seen)
+            if not isinstance(key, str):
+                written = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
+                raise file_error(
+                    doc.path, key_line,
+                    f"key {written} is read by YAML as {_yaml_kind(key)}; a key must be text: "
+                    f"put it in quotes (\"{written}\")",
+                )
+            if key in out:
+                raise file_error(doc.path, key_line, f"duplicate key {key!r}")
+            out[key] = _walk(value_node, loc + (key,), doc, seen)
+            doc.lines[loc + (key,)] = key_line
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        if node.tag != "tag:yaml.org,2002:seq":
+            raise file_error(doc.path, line, f"YAML tag {node.tag} is not allowed")
+        return [_walk(item, loc + (i,), doc, seen) for i, item in enumerate(node.value)]
+    if node.tag not in _ALLOWED_TAGS:
+        raise file_error(doc.path, line, f"YAML tag {node.tag} is not allowed")
+    assert isinstance(node, yaml.ScalarNode)
+    return _scalar(node, loc, doc, line)
+
+
+def _yaml_kind(value: Any) -> str:
+    """How YAML 1.1 read an unquoted word, for a message: `no` -> 'false'."""
+    if isinstance(value, bool):
+        return "true (a yes/no value)" if value else "false (a yes/no value)"
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, datetime.datetime):
+        return f"the date and time {value.isoformat(sep=' ')}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    return f"a {type(value).__name__}"
+
+
+def _describe(loc: Sequence[str | int]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+
+def _nulls(value: Any, loc: Loc) -> list[Loc]:
+    if value is None:
+        return [loc]
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in _nulls(v, loc + (k,))]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in _nulls(v, loc + (i,))]
+    return []
+
+
+def reject_nulls(doc: Document) -> None:
+    """An empty value (`pregnant:` or `"pregnant": null`) is an error, never a silent default:
+    a flag left empty would otherwise be read as 'not stated, taken as no'."""
+    problems = [
+        Problem(doc.path, doc.line_of(loc), f"{_describe(loc) or 'top level'}: empty value "
+                "(null); give a value, or leave the key out")
+        for loc in _nulls(doc.value, ())
+    ]
+    if problems:
+        raise FileProblems("invalid file", problems=problems)
