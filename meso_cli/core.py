@@ -303,8 +303,23 @@ def plain(value: Any) -> Any:
     raise TypeError(f"cannot write {kind.__name__} as JSON")
 
 
+def _as_json(value: Any) -> Any:
+    # Called by the C encoder only for what JSON has no type for: a record's __dict__ holds
+    # its fields in order (its __init__ sets them so), a date is written YYYY-MM-DD.
+    if isinstance(value, Record):
+        return value.__dict__
+    if type(value) is dt.date:
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+_compact = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), check_circular=False, default=_as_json
+).encode
+
+
 def to_json(value: Any, *, indent: int | None = None) -> str:
     """JSON text, compact (one line) unless `indent` is given; non-ASCII written as is."""
     if indent is None:
-        return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"))
-    return json.dumps(plain(value), ensure_ascii=False, indent=indent)
+        return _compact(value)
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=_as_json)

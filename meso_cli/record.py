@@ -5,7 +5,8 @@ forty-odd classes a `meso screen` defines that is more than the rest of its own 
 load (benchmarks/bench.py measures the command against the bare import of its stack). A
 Record subclass gets one generated `__init__`; equality, hashing, repr and immutability come
 from this base, and `__post_init__` runs after it when the class has one. Type checkers see
-a frozen dataclass (PEP 681).
+a frozen dataclass (PEP 681). Unlike a dataclass, the class itself keeps no defaults
+(`Point.y` is an AttributeError): every instance holds every field.
 
     class Point(Record):             # keyword-only, frozen
         x: int
@@ -42,17 +43,27 @@ class Record:
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
     _frozen: ClassVar[bool] = True
+    _kw_only: ClassVar[bool] = True
 
-    def __init_subclass__(cls, *, kw_only: bool = True, frozen: bool = True) -> None:
+    def __init_subclass__(cls, *, kw_only: bool | None = None, frozen: bool | None = None) -> None:
+        # A subclass keeps its parent's settings unless it says otherwise.
+        kw_only = cls._kw_only if kw_only is None else kw_only
+        frozen = cls._frozen if frozen is None else frozen
         names = list(cls._fields)
         defaults = dict(cls._defaults)
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-            if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+            if "ClassVar" in str(annotation).split("[")[0]:
                 continue
             if name not in names:
                 names.append(name)
             if name in cls.__dict__:
-                defaults[name] = cls.__dict__[name]
+                default = cls.__dict__[name]
+                if isinstance(default, list | dict | set):
+                    raise TypeError(
+                        f"{cls.__name__}.{name}: a mutable default would be shared by every "
+                        "instance; use field(default_factory=...)"
+                    )
+                defaults[name] = default
                 delattr(cls, name)  # the instance always holds the value
         if not kw_only:
             required = [n for n in names if n not in defaults]
@@ -61,9 +72,10 @@ class Record:
         cls._fields = tuple(names)
         cls._defaults = defaults
         cls._frozen = frozen
+        cls._kw_only = kw_only
         cls.__init__ = _make_init(cls, names, defaults, kw_only)  # type: ignore[method-assign]
-        if not frozen:
-            cls.__hash__ = None  # type: ignore[assignment]  # as a mutable dataclass
+        # Hashable when frozen, by value; a mutable record is not, as a mutable dataclass.
+        cls.__hash__ = Record.__hash__ if frozen else None  # type: ignore[assignment]
 
     def __setattr__(self, name: str, value: Any) -> None:
         if self._frozen:

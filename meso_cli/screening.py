@@ -136,13 +136,12 @@ def _findings(
 ) -> tuple[list[Finding], _Facts]:
     """One finding per rule and matched entry that fires on `day`."""
     facts = _facts(patient, protocol, vocabularies(data), on=on, day=day)
-    exempt = set(protocol.exempt_rules) if protocol else set()
     findings: list[Finding] = []
     partial: set[int] = set()  # ids of findings on words left over beside a known term
     seen: set[tuple[str, str, date | None]] = set()
     known = {m.term for e in facts.entries for m in e.matches}
-    for rule, needs in _rule_needs(data):
-        if (needs is not None and known.isdisjoint(needs)) or rule.id in exempt:
+    for rule, needs in _rule_needs(data, protocol):
+        if needs is not None and known.isdisjoint(needs):
             continue
         for hit in _fire(rule.when, facts):
             # The same name listed twice ("eczema", "Eczema") is one finding.
@@ -259,22 +258,29 @@ def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]
     return low, high, f"{shown} on {day} (age {patient.age} on {on}, birth date not given)"
 
 
-_NEEDS: dict[str, list[tuple[Rule, frozenset[str] | None]]] = {}
+_NEEDS: dict[tuple[str, tuple[str, ...]], list[tuple[Rule, frozenset[str] | None]]] = {}
 
 
-def _rule_needs(data: Dataset) -> list[tuple[Rule, frozenset[str] | None]]:
-    """Each rule with the terms it cannot fire without (None: it can), once per data set.
+def _rule_needs(
+    data: Dataset, protocol: Protocol | None
+) -> list[tuple[Rule, frozenset[str] | None]]:
+    """Each rule that applies to the protocol, with the terms it cannot fire without (None:
+    it can), worked out once per data set and protocol.
 
     A rule of conditions or medications cannot fire for a patient none of whose entries
     match one of its terms, so most rules are passed over without evaluating a trigger.
     """
-    found = _NEEDS.get(data.version)
+    exempt = tuple(protocol.exempt_rules) if protocol else ()
+    key = (data.version, exempt)
+    found = _NEEDS.get(key)
     if found is None:
         found = []
         for rule in data.rules:
+            if rule.id in exempt:
+                continue
             needs = [n for n in map(_needs, rule.when) if n is not None]
             found.append((rule, min(needs, key=len) if needs else None))
-        _NEEDS[data.version] = found
+        _NEEDS[key] = found
     return found
 
 
