@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from meso_cli.core import Dataset, Patient, Protocol, to_json
-from meso_cli.documents import Document, reject_nulls
+from meso_cli.documents import Document, reject_nulls, reject_surrogates
 from meso_cli.errors import FileProblems, MesoError
 
 if TYPE_CHECKING:
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 ERROR = "error"  # the count key for lines that could not be screened
 MAX_LINE_BYTES = 1 << 20  # the patient file limit applies to each line too
 CHUNK_LINES = 200  # lines sent to a worker at a time: large enough to amortise the IPC
+
+Chunk = tuple[bytes, list[str]]  # output lines (UTF-8, each ended by a newline); their kinds
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,10 @@ class Tally:
     def add(self, kind: str) -> None:
         self.counts[kind] += 1
         self.lines += 1
+
+    def add_all(self, kinds: list[str]) -> None:
+        self.counts.update(kinds)
+        self.lines += len(kinds)
 
     @property
     def errors(self) -> int:
@@ -108,6 +114,8 @@ def read_patient(raw: bytes, number: int) -> Patient:
         doc = Document(f"line {number}", value)
         if "null" in text:  # as in a file: null is not "not stated", a left-out key is
             reject_nulls(doc)
+        if "\\u" in text:
+            reject_surrogates(doc)
         return validated(doc)
     except FileProblems as exc:
         raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
@@ -158,7 +166,7 @@ def _init_worker(job: Job) -> None:
     _worker_job = job
 
 
-def _work(first: int, lines: Sequence[bytes]) -> list[tuple[str, str]]:
+def _work(first: int, lines: Sequence[bytes]) -> Chunk:
     assert _worker_job is not None
     return _screen_chunk(first, lines, _worker_job)
 
@@ -183,8 +191,9 @@ def run(
     *,
     jobs: int = 1,
     pool_factory: Callable[[int, Job], Pool] | None = None,
-) -> Iterator[list[tuple[str, str]]]:
-    """Output lines in input order, a chunk at a time; memory stays flat however long the input.
+) -> Iterator[Chunk]:
+    """Output in input order, a chunk at a time: the chunk's lines as one UTF-8 text (each
+    ended by a newline) and what to count each as. Memory stays flat however long the input.
 
     With several jobs, at most a few chunks per worker are in flight: a plain `Pool.imap`
     would read the whole input ahead of the workers and hold it in memory.
@@ -207,8 +216,12 @@ def run(
         pool.join()
 
 
-def _screen_chunk(first: int, chunk: Sequence[bytes], job: Job) -> list[tuple[str, str]]:
-    return [screen_line(raw, first + i, job) for i, raw in enumerate(chunk)]
+def _screen_chunk(first: int, chunk: Sequence[bytes], job: Job) -> Chunk:
+    # One text per chunk, not a string per line: a worker's result crosses the pipe as one
+    # object, which costs the parent (that only writes it out) next to nothing.
+    done = [screen_line(raw, first + i, job) for i, raw in enumerate(chunk)]
+    text = "".join(line + "\n" for line, _ in done).encode("utf-8")
+    return text, [kind for _, kind in done]
 
 
 def _pool(jobs: int, job: Job) -> Pool:

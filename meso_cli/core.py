@@ -307,7 +307,10 @@ def _as_json(value: Any) -> Any:
     # Called by the C encoder only for what JSON has no type for: a record's __dict__ holds
     # its fields in order (its __init__ sets them so), a date is written YYYY-MM-DD.
     if isinstance(value, Record):
-        return value.__dict__
+        held = value.__dict__
+        if len(held) == len(value._fields):
+            return held
+        return {name: held[name] for name in value._fields}  # something else was set on it
     if type(value) is dt.date:
         return value.isoformat()
     raise TypeError(f"cannot write {type(value).__name__} as JSON")

@@ -70,16 +70,32 @@ def load_dataset(directory: Path) -> Dataset:
 # Parsing and validating the YAML costs more than the rest of a `meso screen`, so a dataset that
 # passed validation is kept, pickled, in the user's cache directory. It is used only when its key
 # matches: the sha256 of the data files' bytes (and, for a clinic's copy, of the shipped data it
-# was held against), of the code that defines, checks and reads the data, and of the Python
-# version. Any problem with the cache falls back to loading.
+# was held against), of the code that defines, checks and reads the data, and of the Python,
+# pydantic and pydantic-core versions (read from their files: importing pydantic is what the
+# cache saves). Any problem with the cache falls back to loading.
 _CODE_FILES = (
-    "core.py", "models.py", "data.py", "validation.py", "documents.py", "matching.py",
-    "__init__.py",
+    "core.py", "record.py", "models.py", "data.py", "validation.py", "documents.py",
+    "matching.py", "__init__.py",
 )
+
+
+def _validator_versions() -> bytes:
+    from importlib.util import find_spec
+
+    out = b""
+    for package, name in (("pydantic", "version.py"), ("pydantic_core", "__init__.py")):
+        spec = find_spec(package)
+        where = spec.origin if spec is not None else None
+        try:
+            out += Path(where).with_name(name).read_bytes() if where else b"?"
+        except OSError:
+            out += b"?"
+    return out
 
 
 def _cache_key(directory: Path, shipped: Path | None) -> str:
     digest = hashlib.sha256(f"{sys.version}\0".encode())
+    digest.update(_validator_versions())
     digest.update(data_version(directory).encode())
     if shipped is not None:
         digest.update(b"\0shipped\0" + data_version(shipped).encode())
@@ -119,5 +135,16 @@ def _to_cache(key: str, dataset: Dataset) -> None:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps((key, dataset), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
+        _prune(path.parent)
     except OSError:
         pass  # a read-only home or a full disk: the next run loads the YAML again
+
+
+_KEEP = 16  # cached data sets kept: every edit of a data file makes a new one
+
+
+def _prune(folder: Path) -> None:
+    """Only the most recently written data sets stay; older ones are removed."""
+    kept = sorted(folder.glob("dataset-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[_KEEP:]:
+        old.unlink(missing_ok=True)

@@ -92,11 +92,43 @@ def read_text(path: str, stdin: Callable[[], bytes] | None = None) -> str:
 
 
 def parse(text: str, path: str) -> Document:
-    """YAML or JSON text to plain values, rejecting duplicate keys, tags and aliases."""
+    """YAML or JSON text to plain values, rejecting duplicate keys, tags, aliases and escapes
+    that make half a character."""
     stripped = text.lstrip()
     if path.lower().endswith(".json") or stripped.startswith("{"):
-        return _parse_json(text, path)
-    return _parse_yaml(text, path)
+        doc = _parse_json(text, path)
+    else:
+        doc = _parse_yaml(text, path)
+    if "\\" in text:  # only an escape (\ud800) can make a lone surrogate in UTF-8 text
+        reject_surrogates(doc)
+    return doc
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _surrogates(value: Any, loc: Loc) -> Loc | None:
+    if isinstance(value, str):
+        return loc if _SURROGATE.search(value) else None
+    items: Any = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ()
+    )
+    for key, item in items:
+        found = _surrogates(key, loc) or _surrogates(item, loc + (key,))
+        if found is not None:
+            return found
+    return None
+
+
+def reject_surrogates(doc: Document) -> None:
+    """An escape such as \\ud800 (half of a UTF-16 pair, alone) makes text that is not
+    characters and cannot be written out: an error with its line, not a crash later."""
+    loc = _surrogates(doc.value, ())
+    if loc is not None:
+        raise file_error(
+            doc.path, doc.line_of(loc), f"{_describe(loc) or 'top level'}: a \\u escape "
+            "gives half a character (a lone UTF-16 surrogate such as \\ud800); fix the text",
+        )
 
 
 class _JsonProblem(Exception):

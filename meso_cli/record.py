@@ -47,10 +47,15 @@ class Record:
 
     def __init_subclass__(cls, *, kw_only: bool | None = None, frozen: bool | None = None) -> None:
         # A subclass keeps its parent's settings unless it says otherwise.
+        for own in ("__init__", "__eq__", "__hash__"):
+            if own in cls.__dict__:
+                raise TypeError(f"{cls.__name__}: a record makes its own {own}")
         kw_only = cls._kw_only if kw_only is None else kw_only
         frozen = cls._frozen if frozen is None else frozen
         names = list(cls._fields)
         defaults = dict(cls._defaults)
+        # The class's own annotations, as strings: every module that defines records starts
+        # with `from __future__ import annotations`.
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
             if "ClassVar" in str(annotation).split("[")[0]:
                 continue

@@ -135,13 +135,15 @@ def test_chunks_spread_over_workers_come_back_in_input_order(jobs: int) -> None:
         assert n == jobs
         return ThreadPool(n, initializer=engine._init_worker, initargs=(job,))
 
-    serial = [line for chunk in engine.run(iter(lines), job, jobs=1) for line in chunk]
-    shared = [
-        line for chunk in engine.run(iter(lines), job, jobs=jobs, pool_factory=threads)
-        for line in chunk
-    ]
+    serial = list(engine.run(iter(lines), job, jobs=1))
+    shared = list(engine.run(iter(lines), job, jobs=jobs, pool_factory=threads))
     assert shared == serial
-    assert [json.loads(out)["patient_id"] for out, _ in shared] == [str(i) for i in range(2_345)]
+    written = b"".join(text for text, _ in shared).decode().split("\n")
+    assert written[-1] == ""  # every line ends with a newline
+    assert [json.loads(out)["patient_id"] for out in written[:-1]] == [
+        str(i) for i in range(2_345)
+    ]
+    assert sum(len(kinds) for _, kinds in shared) == 2_345
 
 
 def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
@@ -156,6 +158,18 @@ def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
     assert "pregnant: empty value (null)" in first["error"]
     assert "id: empty value (null)" in second["error"]
     assert third["verdict"] == "eligible"
+
+
+def test_half_a_character_is_that_lines_error_and_a_whole_one_passes(tmp_path: Path) -> None:
+    # "\ud800" alone is not a character: it could not be written out, so it is refused.
+    path = write_lines(tmp_path / "escapes.jsonl", [
+        '{"age": 40, "id": "P\\ud800"}', '{"age": 40, "id": "\\ud83d\\ude00"}',
+    ])
+    code, out, _ = batch(path, "--jobs", "1")
+    assert code == 6
+    first, second = (json.loads(line) for line in out)
+    assert first["line"] == 1 and "half a character" in first["error"]
+    assert second["patient_id"] == "\U0001F600"
 
 
 def test_clean_file_exits_zero_whatever_the_verdicts(tmp_path: Path) -> None:

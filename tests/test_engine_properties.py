@@ -280,11 +280,17 @@ def test_passing_over_rules_whose_terms_are_absent_changes_no_result(
     patient = Patient.model_validate(record)
     protocol = PROTOCOLS[protocol_index]
     fast = screen(patient, protocol, DATA, on=ON)
-    saved = dict(engine._NEEDS)
-    engine._NEEDS[DATA.version] = [(rule, None) for rule in DATA.rules]
+    shortcut = engine._rule_needs
+    calls = []
+
+    def every_rule_in_full(data: Any, chosen: Any) -> Any:
+        calls.append(chosen)
+        return [(rule, None) for rule, _ in shortcut(data, chosen)]
+
+    engine._rule_needs = every_rule_in_full
     try:
         full = screen(patient, protocol, DATA, on=ON)
     finally:
-        engine._NEEDS.clear()
-        engine._NEEDS.update(saved)
+        engine._rule_needs = shortcut
+    assert calls, "the engine no longer asks _rule_needs: this test checks nothing"
     assert fast == full

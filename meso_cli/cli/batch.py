@@ -80,14 +80,14 @@ def batch(
     source, size = _open(file)
     progress = _Progress(size) if sys.stderr.isatty() else None
     tally = Tally()
-    # stdout is UTF-8 in a pipe whatever the locale (main), so every character of an id
-    # (U+2028 and U+0085 included) comes back as it went in, and "\n" ends each line.
-    stdout = sys.stdout
+    # The lines come UTF-8 encoded, so every character of an id (U+2028 and U+0085 included)
+    # goes out as it came in, whatever the locale, and "\n" ends each line.
+    sys.stdout.flush()
+    stdout = sys.stdout.buffer
     try:
-        for chunk in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
-            stdout.write("".join(line + "\n" for line, _ in chunk))
-            for _, kind in chunk:
-                tally.add(kind)
+        for text, kinds in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
+            stdout.write(text)
+            tally.add_all(kinds)
             if progress is not None:
                 progress.show(tally.lines)
         stdout.flush()
