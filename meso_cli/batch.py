@@ -18,7 +18,11 @@ if TYPE_CHECKING:
 
 ERROR = "error"  # the count key for lines that could not be screened
 MAX_LINE_BYTES = 1 << 20  # the patient file limit applies to each line too
-CHUNK_LINES = 200  # lines sent to a worker at a time: large enough to amortise the IPC
+# Lines sent to a worker at a time: each hand-out costs the parent about half a millisecond
+# of its own time (benchmarks/bench.py), so a chunk is large; a chunk of long lines is cut at
+# CHUNK_BYTES so that the chunks in flight stay a few megabytes whatever the lines hold.
+CHUNK_LINES = 1000
+CHUNK_BYTES = 1 << 20
 
 Chunk = tuple[bytes, list[str]]  # output lines (UTF-8, each ended by a newline); their kinds
 
@@ -171,16 +175,22 @@ def _work(first: int, lines: Sequence[bytes]) -> Chunk:
     return _screen_chunk(first, lines, _worker_job)
 
 
-def _chunks(lines: Iterable[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
+def _chunks(
+    lines: Iterable[bytes], size: int, most: int = CHUNK_BYTES
+) -> Iterator[tuple[int, list[bytes]]]:
+    """Runs of `size` lines, or fewer when they reach `most` bytes (long lines)."""
     chunk: list[bytes] = []
     first = 1
+    held = 0
     for number, raw in enumerate(lines, start=1):
         if not chunk:
             first = number
         chunk.append(raw)
-        if len(chunk) >= size:
+        held += len(raw)
+        if len(chunk) >= size or held >= most:
             yield first, chunk
             chunk = []
+            held = 0
     if chunk:
         yield first, chunk
 

@@ -341,3 +341,14 @@ def test_sessions_done_after_the_reference_date_is_that_lines_error(tmp_path: Pa
         }
         assert json.loads(out[3])["error"].startswith("sessions_done: 2026-11-23 is after")
         assert "Traceback" not in err and "internal error" not in err
+
+
+def test_chunks_of_long_lines_are_cut_by_size_and_keep_their_line_numbers() -> None:
+    from meso_cli.batch import CHUNK_BYTES, _chunks
+
+    long = b"x" * (CHUNK_BYTES // 2)
+    lines = [b"{}"] * 3 + [long] * 5 + [b"{}"] * 2
+    chunks = list(_chunks(iter(lines), 1000))
+    assert [first for first, _ in chunks] == [1, 6, 8]
+    assert [len(chunk) for _, chunk in chunks] == [5, 2, 3]
+    assert [line for _, chunk in chunks for line in chunk] == lines
