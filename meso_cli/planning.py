@@ -49,10 +49,30 @@ class Slot(Record, kw_only=False):
     label: str  # how warnings name the phase: "weekly", "treatment at 2 a week"
 
 
+_SLOTS: dict[tuple[int, int | None, int | None], tuple[Protocol, list[Slot]]] = {}
+
+
 def course_slots(
     protocol: Protocol, *, sessions: int | None = None, per_week: int | None = None
 ) -> list[Slot]:
-    """Every session of the course in order, maintenance included. Checks the options."""
+    """Every session of the course in order, maintenance included. Checks the options.
+
+    Worked out once per protocol and options (a batch plans thousands of patients on one).
+    """
+    key = (id(protocol), sessions, per_week)
+    known = _SLOTS.get(key)
+    if known is not None and known[0] is protocol:
+        return list(known[1])
+    slots = _course_slots(protocol, sessions=sessions, per_week=per_week)
+    if len(_SLOTS) >= 64:
+        _SLOTS.clear()
+    _SLOTS[key] = (protocol, slots)  # holding the protocol keeps its id from being reused
+    return list(slots)
+
+
+def _course_slots(
+    protocol: Protocol, *, sessions: int | None, per_week: int | None
+) -> list[Slot]:
     counts = phase_counts(protocol, sessions)
     if not any(counts.values()):
         raise MesoError(f"protocol {protocol.id} has no sessions to plan (check its data)")
