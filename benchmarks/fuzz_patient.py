@@ -1,9 +1,11 @@
 """Fuzz the patient-file reader and the screening engine for a fixed time budget.
 
 Every input goes the way a patient file does: data.read_text (bytes: size, UTF-8, BOM, NUL),
-data.parse (strict YAML or JSON), data.reject_nulls, data.validate(Patient), then
-screening.screen. A clean refusal is a MesoError (or a pydantic ValidationError); anything else
-is a finding: its type, message and input are printed and saved, and the run goes on.
+data.parse (strict YAML or JSON), data.reject_nulls, patients.validated (read directly when
+plainly well formed, else by the model), then screening.screen, and the result is written as
+UTF-8 JSON. Where the direct reading reads a patient, the model must read the very same one.
+A clean refusal is a MesoError (or a pydantic ValidationError); anything else is a finding:
+its type, message and input are printed and saved, and the run goes on.
 
     python benchmarks/fuzz_patient.py --seconds 60              # atheris if installed
     python benchmarks/fuzz_patient.py --seconds 60 --engine hypothesis
@@ -25,6 +27,8 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from meso_cli.core import to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = date(2026, 11, 22)
@@ -49,11 +53,13 @@ class Run:
         from pydantic import ValidationError
 
         import meso_cli.data as data
+        import meso_cli.patients as patients
         import meso_cli.screening as screening
         from meso_cli.errors import MesoError
         from meso_cli.models import Patient
 
         self.data, self.screening, self.patient = data, screening, Patient
+        self.patients = patients
         self.clean = (MesoError, ValidationError)
         self.dataset = data.load_dataset(data.packaged_data_dir())
         self.protocols = [None, *self.dataset.protocols]
@@ -78,9 +84,16 @@ class Run:
         doc = data.parse(data.read_text("-", lambda: raw), name)
         if isinstance(doc.value, dict):
             data.reject_nulls(doc)
-        patient = data.validate(doc, self.patient)
+        direct = self.patients.from_plain(doc.value)
+        if direct is not None:
+            from meso_cli.models import to_core
+
+            if to_core(self.patient.model_validate(doc.value)) != direct:
+                raise AssertionError("the direct reading and the model read different patients")
+        patient = self.patients.validated(doc)
         protocol = self.protocols[len(raw) % len(self.protocols)]
         result = self.screening.screen(patient, protocol, self.dataset, on=ON)
+        to_json(result).encode("utf-8")
         self.outcomes[f"screened: {result.verdict.value}"] += 1
 
     def _finding(self, exc: Exception, raw: bytes) -> None:
