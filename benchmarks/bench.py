@@ -121,10 +121,15 @@ def meso() -> list[str]:
     return [on_path] if on_path else [sys.executable, "-m", "meso_cli"]
 
 
+# Programs run as installed: with their bytecode cached. PYTHONDONTWRITEBYTECODE in the
+# caller's environment would make every run compile the modules edited since the last cache.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd: Sequence[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int]:
     """Wall seconds and the child's peak resident memory in KiB (ru_maxrss, Linux)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=ENV)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
