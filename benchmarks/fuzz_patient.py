@@ -73,7 +73,8 @@ class Run:
         self.tried += 1
         try:
             self._target(raw)
-        except self.clean:
+        except self.clean as exc:
+            str(exc).encode("utf-8")  # the message is written out: it must be text
             self.outcomes["refused cleanly"] += 1
         except Exception as exc:  # noqa: BLE001  (anything else is what we are looking for)
             self._finding(exc, raw)
@@ -88,7 +89,11 @@ class Run:
         if direct is not None:
             from meso_cli.models import to_core
 
-            if to_core(self.patient.model_validate(doc.value)) != direct:
+            try:
+                by_model = to_core(self.patient.model_validate(doc.value))
+            except Exception as exc:  # noqa: BLE001  (not a clean refusal here: a disagreement)
+                raise AssertionError(f"read directly, refused by the model: {exc}") from exc
+            if by_model != direct:
                 raise AssertionError("the direct reading and the model read different patients")
         patient = self.patients.validated(doc)
         protocol = self.protocols[len(raw) % len(self.protocols)]

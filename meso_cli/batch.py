@@ -10,7 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from meso_cli.core import Dataset, Patient, Protocol, to_json
-from meso_cli.documents import Document, reject_nulls, reject_surrogates
+from meso_cli.documents import MAX_DEPTH, Document, reject_nulls, reject_surrogates
 from meso_cli.errors import FileProblems, MesoError
 
 if TYPE_CHECKING:
@@ -114,6 +114,8 @@ def read_patient(raw: bytes, number: int) -> Patient:
         raise MesoError(
             f"expected a JSON object (a patient), got {kinds.get(type(value), 'a number')}"
         )
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        raise MesoError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep")  # as a file
     try:
         doc = Document(f"line {number}", value)
         if "null" in text:  # as in a file: null is not "not stated", a left-out key is
@@ -123,6 +125,19 @@ def read_patient(raw: bytes, number: int) -> Patient:
         return validated(doc)
     except FileProblems as exc:
         raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (without recursion: it may be deep)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        here, depth = stack.pop()
+        if isinstance(here, dict | list):
+            deepest = max(deepest, depth)
+            children = here.values() if isinstance(here, dict) else here
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def screen_line(raw: bytes, number: int, job: Job) -> tuple[str, str]:
@@ -217,7 +232,7 @@ def run(
         pending: deque[Any] = deque()
         for first, chunk in _chunks(lines, CHUNK_LINES):
             pending.append(pool.apply_async(_work, (first, chunk)))
-            if len(pending) >= jobs * 4:
+            if len(pending) >= jobs * 2:  # two chunks a worker: one to do, one waiting
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
@@ -230,7 +245,8 @@ def _screen_chunk(first: int, chunk: Sequence[bytes], job: Job) -> Chunk:
     # One text per chunk, not a string per line: a worker's result crosses the pipe as one
     # object, which costs the parent (that only writes it out) next to nothing.
     done = [screen_line(raw, first + i, job) for i, raw in enumerate(chunk)]
-    text = "".join(line + "\n" for line, _ in done).encode("utf-8")
+    # backslashreplace: should half a character ever get through, it must not lose the chunk.
+    text = "".join(line + "\n" for line, _ in done).encode("utf-8", "backslashreplace")
     return text, [kind for _, kind in done]
 
 

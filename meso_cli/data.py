@@ -4,6 +4,7 @@ the data in the cache never pays for it."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -55,7 +56,8 @@ def load_dataset(directory: Path) -> Dataset:
         raise file_error(str(directory), None, "data directory not found")
     shipped = packaged_data_dir()
     compare = directory.resolve() != shipped.resolve()
-    key = _cache_key(directory, shipped if compare else None)
+    version = data_version(directory)
+    key = _cache_key(version, shipped if compare else None)
     cached = _from_cache(key)
     if cached is not None:
         return cached
@@ -63,7 +65,10 @@ def load_dataset(directory: Path) -> Dataset:
     from meso_cli.validation import validated
 
     dataset: Dataset = to_core(validated(directory))
-    _to_cache(key, dataset)
+    # Kept only if the files validated are the files the key was made from: a file saved
+    # while this ran must not be stored under the content it had before.
+    if dataset.version == version == data_version(directory):
+        _to_cache(key, dataset)
     return dataset
 
 
@@ -93,10 +98,12 @@ def _validator_versions() -> bytes:
     return out
 
 
-def _cache_key(directory: Path, shipped: Path | None) -> str:
-    digest = hashlib.sha256(f"{sys.version}\0".encode())
+def _cache_key(version: str, shipped: Path | None) -> str:
+    import yaml  # loaded already: the files are YAML
+
+    digest = hashlib.sha256(f"{sys.version}\0{yaml.__version__}\0".encode())
     digest.update(_validator_versions())
-    digest.update(data_version(directory).encode())
+    digest.update(version.encode())
     if shipped is not None:
         digest.update(b"\0shipped\0" + data_version(shipped).encode())
     here = Path(__file__).resolve().parent
@@ -130,21 +137,28 @@ def _to_cache(key: str, dataset: Dataset) -> None:
     import pickle
 
     path = _cache_file(key)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps((key, dataset), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
         _prune(path.parent)
-    except OSError:
-        pass  # a read-only home or a full disk: the next run loads the YAML again
+    except OSError:  # a read-only home or a full disk: the next run loads the YAML again
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 _KEEP = 16  # cached data sets kept: every edit of a data file makes a new one
 
 
 def _prune(folder: Path) -> None:
-    """Only the most recently written data sets stay; older ones are removed."""
+    """Only the most recently written data sets stay; older ones are removed, and so are the
+    temporary files of writes cut short more than an hour ago."""
+    import time
+
     kept = sorted(folder.glob("dataset-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in kept[_KEEP:]:
         old.unlink(missing_ok=True)
+    for tmp in folder.glob("dataset-*.tmp"):
+        if tmp.stat().st_mtime < time.time() - 3600:
+            tmp.unlink(missing_ok=True)

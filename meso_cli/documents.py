@@ -107,14 +107,18 @@ def parse(text: str, path: str) -> Document:
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def _surrogates(value: Any, loc: Loc) -> Loc | None:
+def _surrogates(value: Any, loc: Loc) -> tuple[Loc, Loc] | None:
+    """Where text with a lone surrogate is: the location for its line, and the one to name
+    (a bad key is named by the mapping it is in: it cannot be shown itself)."""
     if isinstance(value, str):
-        return loc if _SURROGATE.search(value) else None
+        return (loc, loc) if _SURROGATE.search(value) else None
     items: Any = value.items() if isinstance(value, dict) else (
         enumerate(value) if isinstance(value, list) else ()
     )
     for key, item in items:
-        found = _surrogates(key, loc) or _surrogates(item, loc + (key,))
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return loc + (key,), loc
+        found = _surrogates(item, loc + (key,))
         if found is not None:
             return found
     return None
@@ -123,10 +127,11 @@ def _surrogates(value: Any, loc: Loc) -> Loc | None:
 def reject_surrogates(doc: Document) -> None:
     """An escape such as \\ud800 (half of a UTF-16 pair, alone) makes text that is not
     characters and cannot be written out: an error with its line, not a crash later."""
-    loc = _surrogates(doc.value, ())
-    if loc is not None:
+    found = _surrogates(doc.value, ())
+    if found is not None:
+        at, named = found
         raise file_error(
-            doc.path, doc.line_of(loc), f"{_describe(loc) or 'top level'}: a \\u escape "
+            doc.path, doc.line_of(at), f"{_describe(named) or 'top level'}: a \\u escape "
             "gives half a character (a lone UTF-16 surrogate such as \\ud800); fix the text",
         )
 

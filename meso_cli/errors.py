@@ -18,6 +18,16 @@ def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]
     return [lowered[h] for h in hits]
 
 
+def is_text(value: str) -> bool:
+    """False for a string holding bytes that were not UTF-8 (an argument or an answer typed
+    in another encoding arrives with them escaped as lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _did_you_mean(suggestions: list[str]) -> str:
     if not suggestions:
         return ""

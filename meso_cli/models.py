@@ -16,6 +16,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     Tag,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -495,6 +496,14 @@ class Plan(Strict):
 
 
 # --- to the runtime objects ----------------------------------------------------------------
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first problem pydantic found, as `where: what` (for values typed, not read from a
+    file: a file's errors name its lines, through validation.validation_problems)."""
+    first = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in first["loc"]) or "patient"
+    return f"{where}: {first['msg']}"
 
 
 def to_core(value: Any) -> Any:

@@ -157,14 +157,12 @@ def quick_patient(opts: QuickOptions, base: Patient | None = None) -> tuple[Pati
     from pydantic import ValidationError
 
     from meso_cli.models import Patient as PatientModel
-    from meso_cli.models import to_core
+    from meso_cli.models import first_error, to_core
 
     try:
         return to_core(PatientModel.model_validate(_compact(fields))), notes
     except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "patient"
-        raise MesoError(f"quick screen: {where}: {first['msg']}") from None
+        raise MesoError(f"quick screen: {first_error(exc)}") from None
 
 
 def _fields_of(patient: Patient) -> dict[str, Any]:

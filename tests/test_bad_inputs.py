@@ -50,6 +50,8 @@ CASES = [
     screen(b"", ["empty"], id="empty-file"),
     screen(b'{"age": 30,\n "id": "P\\ud800"}', ["id:", "half a character"], 2,
            id="json-lone-surrogate", name="patient.json", json_out=True),
+    screen(b'{"age": 30,\n "\\ud800x": 1}', ["top level", "half a character"], 2,
+           id="json-lone-surrogate-in-a-key", name="patient.json"),
     screen(b'age: 30\nconditions:\n  - {name: "eczema \\udc00"}\n', ["invalid Unicode"], 3,
            id="yaml-lone-surrogate"),
     screen(b"  \n\n   \n", ["empty"], id="whitespace-only"),

@@ -172,6 +172,22 @@ def test_half_a_character_is_that_lines_error_and_a_whole_one_passes(tmp_path: P
     assert second["patient_id"] == "\U0001F600"
 
 
+def test_half_a_character_in_a_key_or_a_line_nested_too_deep_is_only_that_lines_error(
+    tmp_path: Path,
+) -> None:
+    deep = '{"age": 40, "x": ' + "[" * 400 + "null" + "]" * 400 + "}"
+    path = write_lines(tmp_path / "odd.jsonl", [
+        '{"age": 40, "\\ud800": "\\udc00"}', deep, '{"age": 40}',
+    ])
+    for jobs in ("1", "2"):
+        code, out, _ = batch(path, "--jobs", jobs)
+        assert code == 6
+        first, second, third = (json.loads(line) for line in out)
+        assert first["line"] == 1 and "half a character" in first["error"]
+        assert second["line"] == 2 and "nested more than 32 levels" in second["error"]
+        assert third["verdict"] == "eligible"
+
+
 def test_clean_file_exits_zero_whatever_the_verdicts(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "clean.jsonl", [json.dumps(p) for p in PATIENTS])
     code, out, err = batch(path, "--protocol", "hair", "--jobs", "1")

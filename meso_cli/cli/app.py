@@ -149,8 +149,15 @@ def register(args: Sequence[str] | None = None) -> None:
 
 
 def main() -> NoReturn:
-    register(sys.argv[1:])
     _utf8_streams()
+    from meso_cli.errors import EXIT_USAGE, is_text
+
+    for arg in sys.argv[1:]:
+        if not is_text(arg):
+            raw = arg.encode("utf-8", "surrogateescape")
+            _stderr(f"meso: error: an argument is not UTF-8 text: {raw!r}; retype it")
+            sys.exit(EXIT_USAGE)
+    register(sys.argv[1:])
     try:
         app(prog_name="meso")
     except BrokenPipeError:
@@ -168,6 +175,8 @@ def _utf8_streams() -> None:
             continue
         if stream.isatty():
             stream.reconfigure(errors="replace")
+        elif stream is sys.stderr:
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
         else:
             stream.reconfigure(encoding="utf-8")
 

@@ -26,11 +26,24 @@ def _say(text: str = "") -> None:
     sys.stdout.flush()
 
 
+MAX_ANSWER = 200  # the longest name or id a patient file may hold (models.MAX_NAME)
+
+
 def _read(prompt: str) -> str:
-    try:
-        return input(prompt)
-    except (EOFError, KeyboardInterrupt):
-        raise _Cancelled from None
+    from meso_cli.errors import is_text
+
+    while True:
+        try:
+            answer = input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            raise _Cancelled from None
+        if not is_text(answer):
+            _say("    ! that is not UTF-8 text (is the terminal set to another encoding?); "
+                 "type it again")
+        elif len(answer) > MAX_ANSWER:
+            _say(f"    ! {len(answer)} characters; at most {MAX_ANSWER}, type it again")
+        else:
+            return answer
 
 
 def _ask(prompt: str, parse: Callable[[str], T]) -> T:
@@ -111,6 +124,8 @@ def _protocol(data: Any) -> Any:
 
 
 def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
+    from pydantic import ValidationError
+
     from meso_cli.intake import (
         DONE,
         age_or_birth_date,
@@ -120,7 +135,7 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
         yes_no,
     )
     from meso_cli.matching import vocabularies
-    from meso_cli.models import Patient, to_core
+    from meso_cli.models import Patient, first_error, to_core
 
     vocab = vocabularies(data)
     _say("meso intake — plain answers; Enter skips what is optional; Ctrl-C cancels.")
@@ -177,7 +192,10 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
             break
         sun.append({"from": period.start, "to": period.end})
     fields["sun_exposure"] = sun
-    return to_core(Patient.model_validate(fields)), protocol
+    try:
+        return to_core(Patient.model_validate(fields)), protocol
+    except ValidationError as exc:  # the answers were checked one by one; this is a backstop
+        raise MesoError(f"intake: {first_error(exc)}") from None
 
 
 @app.command()
