@@ -140,11 +140,19 @@ def test_shell_pipe_into_head_ends_quietly(tmp_path: Path) -> None:
     assert json.loads(first)["verdict"] == "review"
 
 
-def test_full_disk_is_an_error_not_a_bug() -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rules", "--json"],
+        ["batch", "examples/patient.yaml", "--on", ON, "--jobs", "1"],
+        ["batch", "examples/patient.yaml", "--on", ON, "--jobs", "2"],
+    ],
+)
+def test_full_disk_is_an_error_not_a_bug(args: list[str]) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full here")
     with open("/dev/full", "wb") as full:
-        result = meso("rules", "--json", stdout=full.fileno())
+        result = meso(*args, stdout=full.fileno())
     err = result.stderr.decode()
     assert result.returncode == 2
     assert "cannot write the output" in err and "Traceback" not in err

@@ -86,11 +86,11 @@ def batch(
     stdout = sys.stdout.buffer
     try:
         for text, kinds in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
-            stdout.write(text)
+            _write(stdout, text)
             tally.add_all(kinds)
             if progress is not None:
                 progress.show(tally.lines)
-        stdout.flush()
+        _write(stdout, b"", flush=True)
     finally:
         if progress is not None:
             progress.done()
@@ -99,6 +99,21 @@ def batch(
     sys.stderr.write(f"meso: batch: {tally.summary()}\n")
     if tally.errors:
         raise typer.Exit(EXIT_INVALID_LINES)
+
+
+def _write(stdout: IO[bytes], text: bytes, *, flush: bool = False) -> None:
+    """A reader that went away ends the run quietly (the app handles BrokenPipeError); a
+    full disk or a closed output is a usage error, as for the other commands."""
+    from meso_cli.errors import MesoError
+
+    try:
+        stdout.write(text)
+        if flush:
+            stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise MesoError(f"cannot write the output: {exc.strerror or exc}") from None
 
 
 def _open(file: str) -> tuple[IO[bytes], int | None]:
