@@ -23,6 +23,7 @@ MAX_LINE_BYTES = 1 << 20  # the patient file limit applies to each line too
 # CHUNK_BYTES so that the chunks in flight stay a few megabytes whatever the lines hold.
 CHUNK_LINES = 1000
 CHUNK_BYTES = 1 << 20
+IN_FLIGHT = 2  # chunks handed out per worker and not yet written: one to do, one waiting
 
 Chunk = tuple[bytes, list[str]]  # output lines (UTF-8, each ended by a newline); their kinds
 
@@ -232,7 +233,7 @@ def run(
         pending: deque[Any] = deque()
         for first, chunk in _chunks(lines, CHUNK_LINES):
             pending.append(pool.apply_async(_work, (first, chunk)))
-            if len(pending) >= jobs * 2:  # two chunks a worker: one to do, one waiting
+            if len(pending) >= jobs * IN_FLIGHT:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()

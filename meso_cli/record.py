@@ -78,7 +78,7 @@ class Record:
         cls._defaults = defaults
         cls._frozen = frozen
         cls._kw_only = kw_only
-        cls.__init__ = _make_init(cls, names, defaults, kw_only)  # type: ignore[method-assign]
+        cls.__init__ = _lazy_init(cls, names, defaults, kw_only)  # type: ignore[method-assign]
         # Hashable when frozen, by value; a mutable record is not, as a mutable dataclass.
         cls.__hash__ = Record.__hash__ if frozen else None  # type: ignore[assignment]
 
@@ -117,6 +117,21 @@ def replace(record: R, **changes: Any) -> R:
 
 def fields_of(record: Record | type[Record]) -> tuple[str, ...]:
     return record._fields
+
+
+def _lazy_init(
+    cls: type, names: list[str], defaults: dict[str, Any], kw_only: bool
+) -> Callable[..., None]:
+    """An __init__ that makes the real one on first use: most classes a command defines are
+    never built by it (results of other commands; data sets come out of the cache whole)."""
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        real = _make_init(cls, names, defaults, kw_only)
+        cls.__init__ = real  # type: ignore[misc]
+        real(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _make_init(
