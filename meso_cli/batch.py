@@ -93,7 +93,7 @@ def read_patient(raw: bytes, number: int) -> Patient:
     from meso_cli.patients import validated
 
     if len(raw) > MAX_LINE_BYTES:
-        raise MesoError(f"line is {len(raw)} bytes; the limit is {MAX_LINE_BYTES}")
+        raise MesoError(f"line is over {MAX_LINE_BYTES} bytes, the limit for a patient")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -368,3 +368,23 @@ def test_chunks_of_long_lines_are_cut_by_size_and_keep_their_line_numbers() -> N
     assert [first for first, _ in chunks] == [1, 6, 8]
     assert [len(chunk) for _, chunk in chunks] == [5, 2, 3]
     assert [line for _, chunk in chunks for line in chunk] == lines
+
+
+def test_a_line_over_the_limit_is_read_only_so_far_and_is_that_lines_error(
+    tmp_path: Path,
+) -> None:
+    from meso_cli.batch import MAX_LINE_BYTES
+
+    huge = '{"age": 40, "id": "' + "x" * (3 * MAX_LINE_BYTES) + '"}'
+    just = '{"age": 40' + " " * (MAX_LINE_BYTES - 20) + "}"  # a patient, padded to the limit
+    path = tmp_path / "long.jsonl"
+    path.write_text("\n".join(['{"age": 41}', huge, just, "z" * (2 * MAX_LINE_BYTES)]), "utf-8")
+    code, out, _ = batch(path, "--jobs", "1")
+    assert code == 6
+    results = [json.loads(line) for line in out]
+    assert len(results) == 4
+    assert results[0]["verdict"] == "eligible"
+    assert results[1] == {"line": 2, "error": results[1]["error"]}
+    assert f"over {MAX_LINE_BYTES} bytes" in results[1]["error"]
+    assert results[2]["verdict"] == "eligible"  # just under the limit: screened
+    assert results[3]["line"] == 4 and "over" in results[3]["error"]  # no final newline

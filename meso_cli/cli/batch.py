@@ -133,13 +133,28 @@ def _open(file: str) -> tuple[IO[bytes], int | None]:
 
 
 def _lines(source: IO[bytes], progress: _Progress | None) -> Iterator[bytes]:
+    """Each line without its line ending. A line is read only just past the line limit and
+    the rest of it skipped: one endless line (a binary file, a missing newline) cannot fill
+    the memory, and its output line says it was too long."""
+    from meso_cli.batch import MAX_LINE_BYTES
+
+    most = MAX_LINE_BYTES + 3  # one byte over the limit, and room for "\r\n"
     first = True
-    for raw in source:
+    while True:
+        raw = source.readline(most)
+        if not raw:
+            return
+        if progress is not None:
+            progress.read += len(raw)
+        if len(raw) == most and not raw.endswith(b"\n"):
+            while rest := source.readline(1 << 20):  # skip to the end of the line
+                if progress is not None:
+                    progress.read += len(rest)
+                if rest.endswith(b"\n"):
+                    break
         if first:
             raw = raw.removeprefix(b"\xef\xbb\xbf")  # a BOM from a Windows editor
             first = False
-        if progress is not None:
-            progress.read += len(raw)
         yield raw.rstrip(b"\r\n")
 
 
