@@ -1,9 +1,10 @@
 """Fuzz the patient-file reader and the screening engine for a fixed time budget.
 
-Every input goes the way a patient file does: data.read_text (bytes: size, UTF-8, BOM, NUL),
-data.parse (strict YAML or JSON), data.reject_nulls, patients.validated (read directly when
-plainly well formed, else by the model), then screening.screen, and the result is written as
-UTF-8 JSON. Where the direct reading reads a patient, the model must read the very same one.
+Every input goes the way a patient file does: documents.read_text (bytes: size, UTF-8, BOM,
+NUL), documents.parse (strict YAML or JSON), documents.reject_nulls, patients.validated (read
+directly when plainly well formed, else by the model), then screening.screen, and the result
+is written as UTF-8 JSON. Where the direct reading reads a patient, the model must read the
+very same one.
 A clean refusal is a MesoError (or a pydantic ValidationError); anything else is a finding:
 its type, message and input are printed and saved, and the run goes on.
 
@@ -53,13 +54,14 @@ class Run:
         from pydantic import ValidationError
 
         import meso_cli.data as data
+        import meso_cli.documents as documents
         import meso_cli.patients as patients
         import meso_cli.screening as screening
         from meso_cli.errors import MesoError
         from meso_cli.models import Patient
 
-        self.data, self.screening, self.patient = data, screening, Patient
-        self.patients = patients
+        self.screening, self.patient = screening, Patient
+        self.patients, self.documents = patients, documents
         self.clean = (MesoError, ValidationError)
         self.dataset = data.load_dataset(data.packaged_data_dir())
         self.protocols = [None, *self.dataset.protocols]
@@ -80,11 +82,11 @@ class Run:
             self._finding(exc, raw)
 
     def _target(self, raw: bytes) -> None:
-        data = self.data
         name = "fuzz.json" if raw[:1] == b"{" or len(raw) % 3 == 0 else "fuzz.yaml"
-        doc = data.parse(data.read_text("-", lambda: raw), name)
+        documents = self.documents
+        doc = documents.parse(documents.read_text("-", lambda: raw), name)
         if isinstance(doc.value, dict):
-            data.reject_nulls(doc)
+            documents.reject_nulls(doc)
         direct = self.patients.from_plain(doc.value)
         if direct is not None:
             from meso_cli.models import to_core

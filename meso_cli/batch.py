@@ -50,10 +50,6 @@ class Tally:
     counts: Counter[str] = field(default_factory=Counter)
     lines: int = 0
 
-    def add(self, kind: str) -> None:
-        self.counts[kind] += 1
-        self.lines += 1
-
     def add_all(self, kinds: list[str]) -> None:
         self.counts.update(kinds)
         self.lines += len(kinds)

@@ -21,7 +21,7 @@ HORIZON_YEARS = 3
 # rather than planned around or carried into date arithmetic that overflows.
 FIRST_YEAR = 1900
 LAST_YEAR = 2100
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, unlike \d
 
 
 class Closure(Record, kw_only=False):
@@ -127,7 +127,7 @@ def parse_day(text: str, what: str, *, expected: str = "a date as YYYY-MM-DD") -
     Python's fromisoformat alone would also take 20261122 and 2026-W48-1.
     """
     value = text.strip()
-    if not _ISO_DAY.fullmatch(value):
+    if not ISO_DAY.fullmatch(value):
         raise MesoError(f"{what}: expected {expected}")
     try:
         day = date.fromisoformat(value)

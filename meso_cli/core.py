@@ -17,6 +17,8 @@ from typing import Any, Literal
 from meso_cli.record import Record, field
 
 SCHEMA_VERSION = "1"
+MAX_ENTRIES = 200  # per list in a patient record
+MAX_NAME = 200  # characters in a name or id
 
 
 class Action(StrEnum):
@@ -284,24 +286,6 @@ class Plan(Record):
 
 
 # --- JSON ----------------------------------------------------------------------------------
-
-def plain(value: Any) -> Any:
-    """`value` as JSON values: records as objects (fields in order), dates as YYYY-MM-DD."""
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None or kind is float:
-        return value
-    if kind is list:
-        return [plain(v) for v in value]
-    if kind is dt.date:
-        return value.isoformat()
-    if isinstance(value, Record):
-        return {name: plain(getattr(value, name)) for name in value._fields}
-    if isinstance(value, str):  # the enums
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    raise TypeError(f"cannot write {kind.__name__} as JSON")
-
 
 def _as_json(value: Any) -> Any:
     # Called by the C encoder only for what JSON has no type for: a record's __dict__ holds

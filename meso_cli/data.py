@@ -12,12 +12,6 @@ from functools import cache
 from pathlib import Path
 
 from meso_cli.core import Dataset
-from meso_cli.documents import MAX_BYTES, Document, Loc, parse, read_text, reject_nulls
-
-__all__ = [
-    "MAX_BYTES", "Document", "Loc", "parse", "read_text", "reject_nulls",
-    "DATA_FILES", "packaged_data_dir", "resolve_data_dir", "data_version", "load_dataset",
-]
 
 DATA_FILES = ("contraindications.yaml", "protocols.yaml")
 

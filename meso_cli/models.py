@@ -23,9 +23,10 @@ from pydantic import (
 )
 
 from meso_cli import core
-from meso_cli.core import SCHEMA_VERSION, Action, TermKind, Verdict
+from meso_cli.clinic import FIRST_YEAR
+from meso_cli.core import MAX_ENTRIES, MAX_NAME, SCHEMA_VERSION, Action, TermKind, Verdict
 
-__all__ = ["SCHEMA_VERSION", "Action", "TermKind", "Verdict"]
+__all__ = ["MAX_ENTRIES", "MAX_NAME", "SCHEMA_VERSION", "Action", "TermKind", "Verdict"]
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -346,8 +347,6 @@ Medication = Annotated[
 ]
 
 
-MAX_ENTRIES = 200  # per list in a patient record
-MAX_NAME = 200  # characters in a name or id
 
 
 class Patient(Strict):
@@ -404,8 +403,8 @@ class Patient(Strict):
     @classmethod
     def _human(cls, value: date | None) -> date | None:
         # A typo in the year (1086 for 1986) must not become a 940-year-old "review".
-        if value is not None and value.year < 1900:
-            raise ValueError(f"{value} is before 1900; check the year")
+        if value is not None and value.year < FIRST_YEAR:
+            raise ValueError(f"{value} is before {FIRST_YEAR}; check the year")
         return value
 
     @model_validator(mode="after")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import date
 from typing import Any, Literal
 
-from meso_cli.clinic import year_problem
-from meso_cli.core import ConditionEntry, MedicationEntry, Patient, SunPeriod
-from meso_cli.documents import MAX_BYTES, Document, parse, read_text, reject_nulls
+from meso_cli.clinic import FIRST_YEAR, ISO_DAY, year_problem
+from meso_cli.core import (
+    MAX_ENTRIES,
+    MAX_NAME,
+    ConditionEntry,
+    MedicationEntry,
+    Patient,
+    SunPeriod,
+)
+from meso_cli.documents import MAX_BYTES, Document, Loc, parse, read_text, reject_nulls
 from meso_cli.errors import FileProblems, Problem
-
-Loc = tuple[str | int, ...]
 
 
 def _stdin() -> bytes:
@@ -76,16 +80,10 @@ def validated(doc: Document) -> Patient:
 # sure of (a wrong type, an unknown key, a date written another way) it leaves to the model by
 # returning None. It never words an error: the model does.
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_KEYS = frozenset(
-    """id birth_date age sex pregnant breastfeeding fever conditions medications allergies
-    sun_exposure sessions_done""".split()
-)
+_KEYS = frozenset(Patient._fields)
 _SEXES: dict[Any, Literal["female", "male", "other"]] = {
     "female": "female", "male": "male", "other": "other"
 }
-_MAX_ENTRIES = 200  # as models.MAX_ENTRIES and MAX_NAME; tests/test_patients_fast.py checks
-_MAX_NAME = 200
 
 
 class _Unsure(Exception):
@@ -95,7 +93,7 @@ class _Unsure(Exception):
 def _day(value: Any) -> date:
     if type(value) is date:
         return value
-    if type(value) is str and _DATE.fullmatch(value):
+    if type(value) is str and ISO_DAY.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -104,13 +102,13 @@ def _day(value: Any) -> date:
 
 
 def _name(value: Any) -> str:
-    if type(value) is str and 0 < len(value) <= _MAX_NAME:
+    if type(value) is str and 0 < len(value) <= MAX_NAME:
         return value
     raise _Unsure
 
 
 def _entries(value: Any) -> list[Any]:
-    if type(value) is list and len(value) <= _MAX_ENTRIES:
+    if type(value) is list and len(value) <= MAX_ENTRIES:
         return value
     raise _Unsure
 
@@ -137,12 +135,12 @@ def from_plain(value: Any) -> Patient | None:
     try:
         get = value.get
         pid = get("id")
-        if pid is not None and not (type(pid) is str and len(pid) <= _MAX_NAME):
+        if pid is not None and not (type(pid) is str and len(pid) <= MAX_NAME):
             raise _Unsure
         birth = get("birth_date")
         if birth is not None:
             birth = _day(birth)
-            if birth.year < 1900:
+            if birth.year < FIRST_YEAR:
                 raise _Unsure
         age = get("age")
         if age is not None and not (type(age) is int and 0 <= age <= 130):

@@ -78,7 +78,7 @@ class Record:
         cls._defaults = defaults
         cls._frozen = frozen
         cls._kw_only = kw_only
-        cls.__init__ = _lazy_init(cls, names, defaults, kw_only)  # type: ignore[method-assign]
+        cls.__init__ = _lazy_init(cls)  # type: ignore[method-assign]
         # Hashable when frozen, by value; a mutable record is not, as a mutable dataclass.
         cls.__hash__ = Record.__hash__ if frozen else None  # type: ignore[assignment]
 
@@ -115,28 +115,21 @@ def replace(record: R, **changes: Any) -> R:
     return type(record)(**values)
 
 
-def fields_of(record: Record | type[Record]) -> tuple[str, ...]:
-    return record._fields
-
-
-def _lazy_init(
-    cls: type, names: list[str], defaults: dict[str, Any], kw_only: bool
-) -> Callable[..., None]:
+def _lazy_init(cls: type[Record]) -> Callable[..., None]:
     """An __init__ that makes the real one on first use: most classes a command defines are
     never built by it (results of other commands; data sets come out of the cache whole)."""
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        real = _make_init(cls, names, defaults, kw_only)
-        cls.__init__ = real  # type: ignore[misc]
+        real = _make_init(cls)
+        cls.__init__ = real  # type: ignore[method-assign]
         real(self, *args, **kwargs)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__
 
 
-def _make_init(
-    cls: type, names: list[str], defaults: dict[str, Any], kw_only: bool
-) -> Callable[..., None]:
+def _make_init(cls: type[Record]) -> Callable[..., None]:
+    names, defaults = cls._fields, cls._defaults
     params, body = [], []
     for name in names:
         default = defaults.get(name, _NONE)
@@ -150,7 +143,7 @@ def _make_init(
     body += [f"    _s[{name!r}] = {name}" for name in names]
     if hasattr(cls, "__post_init__"):  # checks, as a dataclass's
         body.append("    self.__post_init__()")
-    star = "*, " if kw_only and params else ""
+    star = "*, " if cls._kw_only and params else ""
     source = (
         f"def __init__(self, {star}{', '.join(params)}):\n"
         "    _s = self.__dict__\n" + ("\n".join(body) or "    pass") + "\n"

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from meso_cli.cli import app
-from meso_cli.data import MAX_BYTES, packaged_data_dir
+from meso_cli.data import packaged_data_dir
+from meso_cli.documents import MAX_BYTES
 
 ON = "2026-11-22"
 OK = b"id: P-1\nbirth_date: 1980-05-02\n"

@@ -100,6 +100,6 @@ def test_plan_json_is_what_the_model_would_write(data: Dataset, record: dict[str
     assert models.Plan.model_validate_json(written).model_dump_json() == written
 
 
-def test_plain_refuses_what_it_cannot_write() -> None:
+def test_json_refuses_what_it_cannot_write() -> None:
     with pytest.raises(TypeError, match="set"):
-        core.plain({"x": {1, 2}})
+        core.to_json({"x": {1, 2}})

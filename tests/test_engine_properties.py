@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from meso_cli.core import Action, AnyOf, HasCondition, TermKind, Verdict
-from meso_cli.data import Document, load_dataset, packaged_data_dir, parse
+from meso_cli.data import load_dataset, packaged_data_dir
+from meso_cli.documents import Document, parse
 from meso_cli.errors import MesoError
 from meso_cli.matching import tokens
 from meso_cli.models import Patient

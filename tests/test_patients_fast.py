@@ -438,5 +438,5 @@ def test_the_example_is_read_directly() -> None:
 
 
 def test_the_limits_are_the_models() -> None:
-    assert patients._MAX_ENTRIES == models.MAX_ENTRIES
-    assert patients._MAX_NAME == models.MAX_NAME
+    assert patients.MAX_ENTRIES == models.MAX_ENTRIES
+    assert patients.MAX_NAME == models.MAX_NAME

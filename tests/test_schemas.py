@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meso_cli.cli import app
-from meso_cli.data import parse, read_text
+from meso_cli.documents import parse, read_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
-from meso_cli.core import Action, Dataset, Finding, Screening, TermKind, Verdict, plain
+from meso_cli.core import Action, Dataset, Finding, Screening, TermKind, Verdict, to_json
 from meso_cli.errors import MesoError, UnknownName
 from meso_cli.models import Patient
 from meso_cli.screening import age_on, birthday, screen, verdict_of
@@ -289,7 +290,7 @@ def test_cardiac_polypharmacy_needs_a_heart_condition_and_two_medications(
 def test_cardiac_polypharmacy_is_expressed_in_the_data(data: Dataset) -> None:
     rule = data.rule("cardiac-polypharmacy")
     assert rule is not None
-    keys = {key for trigger in rule.when for key in plain(trigger)}
+    keys = {key for trigger in rule.when for key in json.loads(to_json(trigger))}
     assert keys == {"conditions", "medication_count_at_least"}
 
 

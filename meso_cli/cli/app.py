@@ -250,8 +250,14 @@ def out(text: str) -> None:
     except BrokenPipeError:
         _quiet_pipe()
     except OSError as exc:
-        _quiet_pipe()
-        raise MesoError(f"cannot write the output: {exc.strerror or exc}") from None
+        raise output_failed(exc) from None
+
+
+def output_failed(exc: OSError) -> MesoError:
+    """A full disk or a closed output: the usage error to raise, with the rest of stdout (and
+    the flush at exit) sent nowhere so that the one line is all the user sees."""
+    _quiet_pipe()
+    return MesoError(f"cannot write the output: {exc.strerror or exc}")
 
 
 def console() -> Console:
@@ -271,5 +277,4 @@ def show(renderable: RenderableType) -> None:
     except BrokenPipeError:
         _quiet_pipe()
     except OSError as exc:
-        _quiet_pipe()
-        raise MesoError(f"cannot write the output: {exc.strerror or exc}") from None
+        raise output_failed(exc) from None

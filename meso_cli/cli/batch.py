@@ -104,7 +104,7 @@ def batch(
 def _write(stdout: IO[bytes], text: bytes, *, flush: bool = False) -> None:
     """A reader that went away ends the run quietly (the app handles BrokenPipeError); a
     full disk or a closed output is a usage error, as for the other commands."""
-    from meso_cli.errors import MesoError
+    from meso_cli.cli.app import output_failed
 
     try:
         stdout.write(text)
@@ -113,7 +113,7 @@ def _write(stdout: IO[bytes], text: bytes, *, flush: bool = False) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise MesoError(f"cannot write the output: {exc.strerror or exc}") from None
+        raise output_failed(exc) from None
 
 
 def _open(file: str) -> tuple[IO[bytes], int | None]:

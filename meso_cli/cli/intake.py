@@ -12,6 +12,7 @@ import typer
 
 from meso_cli.cli import complete
 from meso_cli.cli.app import DataDir, On, app, load, protocol_named, reference_date
+from meso_cli.core import MAX_NAME
 from meso_cli.errors import MesoError, close_matches
 
 T = TypeVar("T")
@@ -26,7 +27,7 @@ def _say(text: str = "") -> None:
     sys.stdout.flush()
 
 
-MAX_ANSWER = 200  # the longest name or id a patient file may hold (models.MAX_NAME)
+MAX_ANSWER = MAX_NAME  # the longest name or id a patient file may hold
 
 
 def _read(prompt: str) -> str:

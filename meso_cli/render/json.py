@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +17,7 @@ def to_json(value: Any) -> str:
 
 
 def list_to_json(values: Sequence[Any]) -> str:
-    return json.dumps([core.plain(v) for v in values], ensure_ascii=False, indent=2) + "\n"
+    return core.to_json(list(values), indent=2) + "\n"
 
 
 def _without_nulls(node: Any) -> Any:
