@@ -65,6 +65,13 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.fd, line.encode() + b"\r")
 
+    def answer(self, exchange: list[tuple[str, str | None]]) -> None:
+        """Wait for each prompt in turn and type its answer (None: only wait for the text)."""
+        for prompt, answer in exchange:
+            self.expect(prompt)
+            if answer is not None:
+                self.type(answer)
+
     def finish(self, timeout: float = 30) -> int:
         deadline = time.monotonic() + timeout
         while self._pump(0.2) and time.monotonic() < deadline:
@@ -109,10 +116,7 @@ def test_intake_for_a_patient_on_ibuprofen_writes_a_file_that_screens_the_same(
         ("DEFERRED", None),
         ("Wrote p.yaml", None),
     ]
-    for prompt, answer in answers:
-        term.expect(prompt)
-        if answer is not None:
-            term.type(answer)
+    term.answer(answers)
     code = term.finish()
     assert code == 4, term.seen  # deferred, like `meso screen`
 
@@ -132,30 +136,57 @@ def test_intake_for_a_patient_on_ibuprofen_writes_a_file_that_screens_the_same(
     assert result["assumed"] == []  # every question was answered: nothing taken as given
 
 
+# An adult with no flags, up to the conditions; and no more answers after them.
+BEFORE_CONDITIONS = [
+    ("Patient id", ""),
+    ("birth date", "45"),
+    ("Pregnant", "n"),
+    ("Breastfeeding", "n"),
+    ("Fever", "n"),
+]
+AFTER_CONDITIONS = [("condition:", ""), ("medication:", ""), ("allergy:", ""), ("period:", "")]
+
+
 def test_unknown_term_can_be_kept_and_then_needs_review(tmp_path: Path) -> None:
     term = Terminal([*MESO, "intake", "-o", "q.yaml", "--on", ON, "--protocol", "hair"], tmp_path)
-    for prompt, answer in [
-        ("Patient id", ""),
-        ("birth date", "45"),
-        ("Pregnant", "n"),
-        ("Breastfeeding", "n"),
-        ("Fever", "n"),
-        ("condition:", "moonblight"),
-        ("not a known condition", None),
-        ("retype it", "k"),
-        ("kept, unrecognised", None),
-        ("no longer applies", ""),
-        ("condition:", ""),
-        ("medication:", ""),
-        ("allergy:", ""),
-        ("period:", ""),
-        ("REVIEW", None),
-    ]:
-        term.expect(prompt)
-        if answer is not None:
-            term.type(answer)
+    term.answer(
+        [
+            *BEFORE_CONDITIONS,
+            ("condition:", "moonblight"),
+            ("not a known condition", None),
+            ("retype it", "k"),
+            ("kept, unrecognised", None),
+            ("no longer applies", ""),
+            *AFTER_CONDITIONS,
+            ("REVIEW", None),
+        ]
+    )
     assert term.finish() == 3, term.seen
     assert load_patient(str(tmp_path / "q.yaml")).conditions[0].name == "moonblight"
+
+
+def test_enter_at_did_you_mean_asks_again_and_only_a_dash_leaves_a_name_out(
+    tmp_path: Path,
+) -> None:
+    term = Terminal([*MESO, "intake", "-o", "r.yaml", "--on", ON, "--protocol", "hair"], tmp_path)
+    term.answer(
+        [
+            *BEFORE_CONDITIONS,
+            ("condition:", "lupus"),
+            ("retype it", ""),  # a stray Enter: neither kept nor dropped
+            ("nothing typed", None),
+            ("retype it", "k"),
+            ("kept, unrecognised", None),
+            ("no longer applies", ""),
+            ("condition:", "moonblight"),
+            ("retype it", "-"),
+            ("(left out)", None),
+            *AFTER_CONDITIONS,
+            ("REVIEW", None),
+        ]
+    )
+    assert term.finish() == 3, term.seen
+    assert [c.name for c in load_patient(str(tmp_path / "r.yaml")).conditions] == ["lupus"]
 
 
 def test_ctrl_d_cancels_and_writes_nothing(tmp_path: Path) -> None:
@@ -204,18 +235,23 @@ def test_answers_are_checked_as_typed() -> None:
 
 
 def test_written_yaml_reads_back_identically(tmp_path: Path) -> None:
-    patient = to_core(Patient.model_validate(
-        {
-            "id": "no",  # would be read as false if written unquoted
-            "birth_date": "1980-05-02",
-            "pregnant": False,
-            "conditions": ["eczema: old", {"name": "herpes zoster", "resolved_on": "2026-12-10"}],
-            "medications": [{"name": 'a "quoted" pill', "last_dose": "2026-11-20"}, "1e3"],
-            "allergies": ["lidocaine"],
-            "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
-            "sessions_done": ["2026-11-03"],
-        }
-    ))
+    patient = to_core(
+        Patient.model_validate(
+            {
+                "id": "no",  # would be read as false if written unquoted
+                "birth_date": "1980-05-02",
+                "pregnant": False,
+                "conditions": [
+                    "eczema: old",
+                    {"name": "herpes zoster", "resolved_on": "2026-12-10"},
+                ],
+                "medications": [{"name": 'a "quoted" pill', "last_dose": "2026-11-20"}, "1e3"],
+                "allergies": ["lidocaine"],
+                "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
+                "sessions_done": ["2026-11-03"],
+            }
+        )
+    )
     path = tmp_path / "p.yaml"
     path.write_text(patient_yaml(patient, header="a header"), encoding="utf-8")
     assert load_patient(str(path)) == patient

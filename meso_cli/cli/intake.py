@@ -75,7 +75,7 @@ def _terms(
             return names
         answer = _resolve(typed, label, vocabulary)
         if answer is None:
-            _say("    (nothing typed: not added)")
+            _say("    (left out)")
             continue
         read = f"read as {', '.join(answer.read_as)}" if answer.known else "kept, unrecognised"
         _say(f"    + {answer.name} — {read}")
@@ -83,7 +83,9 @@ def _terms(
 
 
 def _resolve(typed: str, label: str, vocabulary: Any) -> Any:
-    """The term as typed, a suggestion picked by number, or a retyped one; None to drop it."""
+    """The term as typed, a suggestion picked by number, or a retyped one; None when the
+    practitioner leaves it out with `-`. An empty answer asks again: a name once typed is
+    never dropped by a stray Enter."""
     from meso_cli.intake import choice, term
 
     answer = term(typed, vocabulary)
@@ -93,8 +95,15 @@ def _resolve(typed: str, label: str, vocabulary: Any) -> Any:
         if options:
             _say(f"      Did you mean:{options}")
         number = "a number to choose, " if options else ""
-        again = _read(f"    Type {number}k to keep it as typed (needs review), or retype it: ")
-        if not again.strip():
+        prompt = (
+            f"    Type {number}k to keep it as typed (needs review), - to leave it out, "
+            "or retype it: "
+        )
+        again = _read(prompt)
+        while not again.strip():
+            _say("    ! nothing typed: it is neither kept nor left out until you say which")
+            again = _read(prompt)
+        if again.strip() == "-":
             return None
         picked = choice(again, answer)
         if picked == answer.name:
