@@ -157,7 +157,7 @@ class Vocabularies(Record, kw_only=False, frozen=False):
     medications: Vocabulary
     allergens: Vocabulary
     ingredient_of: dict[str, list[str]] = field(default_factory=dict)
-    """Ingredient id -> the protocols whose solution holds it."""
+    """Every ingredient id -> the protocols whose solution lists it (none, for some)."""
 
 
 _built: dict[str, Vocabularies] = {}
@@ -174,6 +174,8 @@ def vocabularies(data: Dataset) -> Vocabularies:
                 [*data.terms[TermKind.INGREDIENT], *data.terms[TermKind.MEDICATION]]
             ),
         )
+        for term in data.terms[TermKind.INGREDIENT]:
+            found.ingredient_of[term.id] = []
         for protocol in data.protocols:
             for ingredient in protocol.ingredients:
                 found.ingredient_of.setdefault(ingredient, []).append(protocol.id)

@@ -369,7 +369,7 @@ def screen_and_plan(
             for f in deferrals
         )
         notes.append(f"start moved from {requested} to {begin}: deferred by {why}")
-    if result.verdict is not Verdict.ELIGIBLE:
+    if not may_start(result, begin):
         return no_plan(result, protocol, start_moved_from=moved_from, warnings=notes)
     # When the start moved, the plan carries the first screening (the deferral and its end,
     # as `meso screen` reports it); the second one only confirmed the new start.
@@ -391,7 +391,7 @@ def screen_and_plan(
     # Closed days pushed the first session past the start: the patient is screened again on
     # the day itself (an age limit may be crossed in between).
     again = screen(patient, protocol, data, on=on, start=opens, clear=cleared)
-    if again.verdict is not Verdict.ELIGIBLE:
+    if not may_start(again, opens):
         # no_plan adds why in words ("no plan: review required (age-over-75); ...").
         moved = f"the first open day is {opens}; the patient was screened again on that day"
         return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, moved])
@@ -406,6 +406,15 @@ def screen_and_plan(
             ],
         )
     return made
+
+
+def may_start(screening: Screening, day: date) -> bool:
+    """Whether sessions may begin on `day`: eligible, or deferred to no later than `day` (a
+    deferral running on the reference date that ends by the start)."""
+    if screening.verdict is Verdict.ELIGIBLE:
+        return True
+    end = screening.earliest_start
+    return screening.verdict is Verdict.DEFERRED and end is not None and end <= day
 
 
 def no_plan(

@@ -97,8 +97,15 @@ def screen(
     cleared = _check_clear(list(clear), data)
     day = start or on
     findings, facts = _findings(patient, protocol, data, on=on, day=day, cleared=cleared)
+    lapsed = False
+    if day > on:
+        now, _ = _findings(patient, protocol, data, on=on, day=on, cleared=cleared)
+        rank = {r.id: i for i, r in enumerate(data.rules)}
+        findings, lapsed = _from_reference_date(findings, now, day, rank)
     verdict = verdict_of(findings)
     earliest = _earliest_start(verdict, findings, on)
+    if lapsed and earliest is not None:
+        earliest = max(earliest, day)
     if verdict is Verdict.DEFERRED and earliest is not None and earliest > day:
         later, _ = _findings(patient, protocol, data, on=on, day=earliest, cleared=cleared)
         fired = {f.rule for f in findings}
@@ -174,6 +181,31 @@ def _findings(
     return [f for f in findings if not (id(f) in partial and f.matched in excluded)], facts
 
 
+def _from_reference_date(
+    findings: list[Finding], now: list[Finding], day: date, rank: dict[str, int]
+) -> tuple[list[Finding], bool]:
+    """The findings on a later start `day`, given those on the reference date (`now`).
+
+    A deferral running now that ends by the start still holds the patient back until it
+    ends: it is kept, so the earliest start is its end and the reason is shown (ibuprofen
+    taken now must be stopped). Whether another rule that fires now has lapsed by the start
+    (an 18th birthday in between) is the second value: the start is then the earliest day
+    known to be safe.
+    """
+    fired = {(f.rule, f.matched) for f in findings}
+    ended = [
+        f for f in now
+        if f.action is Action.DEFER and f.until is not None and f.until <= day
+        and (f.rule, f.matched) not in fired
+    ]
+    lapsed = any(
+        f.action is not Action.DEFER and all(f.rule != g.rule for g in findings) for f in now
+    )
+    if not ended:
+        return findings, lapsed
+    return sorted([*findings, *ended], key=lambda f: rank[f.rule]), lapsed
+
+
 def verdict_of(findings: Sequence[Finding]) -> Verdict:
     """The strongest uncleared finding: not_eligible > review > deferred > eligible."""
     actions = {f.action for f in findings if not f.cleared}
@@ -201,13 +233,26 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
         rule = data.rule(rule_id)
         if rule is None:
             raise unknown("rule", rule_id, (r.id for r in data.rules))
-        if rule.action is not Action.REVIEW:
+        if not clearable(rule):
             raise MesoError(
                 f"--clear {rule_id}: only review rules can be cleared; "
                 f"{rule_id!r} is {'an' if rule.action is Action.EXCLUDE else 'a'} "
                 f"{rule.action.value} rule"
             )
     return ids
+
+
+def clearable(rule: Rule) -> bool:
+    """Whether --clear may name the rule: a review rule, or ingredient-allergy, whose finding
+    is a review when the allergen is not listed for the protocol. Clearing never lifts an
+    exclusion: only findings with the review action are marked cleared."""
+    return rule.action is Action.REVIEW or any(_allergy_trigger(t) for t in rule.when)
+
+
+def _allergy_trigger(trigger: Trigger) -> bool:
+    if isinstance(trigger, AnyOf):
+        return any(_allergy_trigger(option) for option in trigger.any)
+    return isinstance(trigger, IngredientAllergy)
 
 
 def _facts(
@@ -415,8 +460,9 @@ def _medication_hit(
     if until <= facts.day:
         return []
     if entry.last_dose is None:
+        # Not "stop it": aspirin taken for the heart is the prescriber's decision (the advice).
         detail = (
-            f"{entry.name}{known} taken now (no last_dose): stop it; "
+            f"{entry.name}{known} taken now (no last_dose): "
             f"first session from {until} if the last dose is on {facts.on}"
         )
     else:
@@ -425,28 +471,34 @@ def _medication_hit(
 
 
 def _allergy_hits(facts: _Facts) -> list[_Hit]:
+    """An allergy to an ingredient of the chosen protocol excludes. An allergy to another
+    ingredient is reviewed: there is no standard formula (000, 002), so the clinic's own
+    solution may hold it. A medicine no solution holds (aspirin) is no concern here."""
     hits = []
+    protocol = facts.protocol
     for e in facts.entries:
         if e.kind != "allergy":
             continue
         for m in e.matches:
-            in_protocols = facts.ingredient_of.get(m.term, [])
+            used_in = facts.ingredient_of.get(m.term)
+            if used_in is None:
+                continue
             what = e.name if e.name.casefold() == m.name.casefold() else f"{e.name} ({m.name})"
-            if facts.protocol is not None:
-                if m.term in facts.protocol.ingredients:
-                    hits.append(
-                        _Hit(e.name, f"allergy to {what}, an ingredient of {facts.protocol.id}")
-                    )
-            elif in_protocols:
+            listed = f"an ingredient of {', '.join(used_in)}" if used_in else "an ingredient"
+            if protocol is None:
                 # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
-                hits.append(
-                    _Hit(
-                        e.name,
-                        f"allergy to {what}, an ingredient of {', '.join(in_protocols)}; "
-                        "choose a protocol with --protocol to check it",
-                        action=Action.REVIEW,
-                    )
+                detail = (
+                    f"allergy to {what}, {listed}; choose a protocol with --protocol to check it"
                 )
+                hits.append(_Hit(e.name, detail, action=Action.REVIEW))
+            elif m.term in protocol.ingredients:
+                hits.append(_Hit(e.name, f"allergy to {what}, an ingredient of {protocol.id}"))
+            else:
+                detail = (
+                    f"allergy to {what}, {listed}: not listed for {protocol.id}, but solutions "
+                    "vary; check the label of the clinic's solution"
+                )
+                hits.append(_Hit(e.name, detail, action=Action.REVIEW))
     return hits
 
 

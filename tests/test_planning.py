@@ -283,6 +283,19 @@ def test_a_deferral_with_a_known_end_moves_the_start(data: Dataset) -> None:
     assert plan_made(p)
 
 
+def test_a_start_after_a_deferral_ends_plans_from_the_start_and_shows_the_deferral(
+    data: Dataset,
+) -> None:
+    who = patient(medications=["ibuprofen"])  # taken now: washout to 2026-11-29
+    p = make(data, who=who, start=date(2026, 12, 14))
+    assert plan_made(p)
+    assert p.sessions[0].date == date(2026, 12, 14)
+    assert p.start_moved_from is None
+    assert p.screening.verdict is Verdict.DEFERRED
+    assert p.screening.earliest_start == date(2026, 11, 29)
+    assert [f.rule for f in p.screening.findings] == ["nsaid-washout"]
+
+
 @pytest.mark.parametrize(
     ("fields", "verdict", "why"),
     [

@@ -204,9 +204,30 @@ def test_resolved_on_is_the_first_day_the_condition_no_longer_applies(data: Data
     on_the_day = run(data, conditions=[entry], on=date(2026, 11, 23))
     assert on_the_day.verdict is Verdict.ELIGIBLE
     assert "herpes zoster: resolved on 2026-11-23, not counted" in on_the_day.assumed
-    # A planned start on the day counts too.
+    # A planned start on the day: the deferral still runs on the reference date, so it is
+    # reported, and it ends on the start itself.
     started = run(data, conditions=[entry], on=date(2026, 11, 1), start=date(2026, 11, 23))
-    assert started.verdict is Verdict.ELIGIBLE
+    assert started.verdict is Verdict.DEFERRED
+    assert started.earliest_start == date(2026, 11, 23)
+
+
+def test_a_later_start_keeps_a_deferral_running_now_in_view(data: Dataset) -> None:
+    # Ibuprofen taken now ends its washout on 29 November, before the start on 14 December:
+    # the patient may be treated on the start, not before, and the reason stays visible.
+    s = run(data, "hair", medications=["ibuprofen"], start=date(2026, 12, 14))
+    assert s.verdict is Verdict.DEFERRED
+    assert s.earliest_start == date(2026, 11, 29)
+    assert only(s, "nsaid-washout").until == date(2026, 11, 29)
+    assert s.evaluated_on == date(2026, 12, 14)
+
+
+def test_a_start_after_an_18th_birthday_is_the_earliest_day_known_safe(data: Dataset) -> None:
+    minor = {"birth_date": "2008-12-01"}
+    assert run(data, "hair", **minor).verdict is Verdict.NOT_ELIGIBLE
+    s = run(data, "hair", start=date(2026, 12, 5), **minor)
+    assert s.verdict is Verdict.ELIGIBLE
+    assert s.findings == []
+    assert s.earliest_start == date(2026, 12, 5)  # not the reference date: 17 then
 
 
 def test_a_resolved_excluding_condition_no_longer_excludes(data: Dataset) -> None:
@@ -314,9 +335,28 @@ def test_allergy_to_an_ingredient_of_the_chosen_protocol_excludes(data: Dataset)
     assert s.verdict is Verdict.NOT_ELIGIBLE
 
 
-def test_allergy_to_an_ingredient_the_protocol_does_not_use_is_quiet(data: Dataset) -> None:
-    assert run(data, "no-needle", allergies=["lidocaine"]).verdict is Verdict.ELIGIBLE
-    assert run(data, "hair", allergies=["hyaluronic acid"]).verdict is Verdict.ELIGIBLE
+def test_allergy_to_an_ingredient_the_protocol_does_not_list_needs_review(
+    data: Dataset,
+) -> None:
+    # There is no standard formula (000, 002): the clinic's solution may hold it all the same.
+    for protocol, allergy in [("no-needle", "lidocaine"), ("hair", "hyaluronic acid")]:
+        s = run(data, protocol, allergies=[allergy])
+        finding = only(s, "ingredient-allergy")
+        assert finding.action is Action.REVIEW
+        assert f"not listed for {protocol}" in finding.detail
+        assert "check the label of the clinic's solution" in finding.detail
+        assert s.verdict is Verdict.REVIEW
+        assert s.earliest_start == ON
+
+
+def test_a_reviewed_allergy_can_be_cleared_but_a_listed_one_never(data: Dataset) -> None:
+    s = run(data, "hair", allergies=["hyaluronic acid"], clear=["ingredient-allergy"])
+    assert only(s, "ingredient-allergy").cleared is True
+    assert s.verdict is Verdict.ELIGIBLE
+    assert s.cleared == ["ingredient-allergy"]
+    s = run(data, "hair", allergies=["lidocaine"], clear=["ingredient-allergy"])
+    assert only(s, "ingredient-allergy").cleared is False
+    assert s.verdict is Verdict.NOT_ELIGIBLE
 
 
 def test_allergy_without_a_protocol_needs_review(data: Dataset) -> None:
@@ -521,7 +561,7 @@ def test_clearing_one_review_rule_leaves_the_others(data: Dataset) -> None:
     [
         ("pregnancy", "an exclude"),
         ("nsaid-washout", "a defer"),
-        ("ingredient-allergy", "an exclude"),
+        ("cancer", "an exclude"),
     ],
 )
 def test_clearing_an_exclude_or_defer_rule_is_an_error(data: Dataset, rule: str, kind: str) -> None:

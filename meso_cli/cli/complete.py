@@ -35,12 +35,14 @@ def rules(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
 
 
 def review_rules(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
-    """--clear takes only review rules: offer those."""
+    """--clear takes only the rules whose findings can be reviews: offer those."""
+    from meso_cli.screening import clearable
+
     data = _data(ctx)
     if data is None:
         return []
     return [
         (r.id, r.title)
         for r in data.rules
-        if r.action.value == "review" and r.id.startswith(incomplete.lower())
+        if clearable(r) and r.id.startswith(incomplete.lower())
     ]
