@@ -30,7 +30,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 _QUALIFIERS = frozenset(
     """a an and or with without of in on the for since from to at by due per as also plus
     history hx past previous prior former recent old new known diagnosed suspected
-    possible type stage grade mild moderate severe chronic acute controlled uncontrolled
+    possible type stage grade mild moderate severe chronic acute sudden controlled uncontrolled
     treated untreated well poorly left right bilateral both upper lower daily once twice
     times weekly monthly nightly morning evening night day days week weeks month months
     year years ago needed prn bid tid qid qd od tablet tablets tab tabs capsule capsules

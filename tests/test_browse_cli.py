@@ -173,7 +173,7 @@ def test_protocols_table_shows_each_phase_on_its_own_line() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     hair = next(i for i, line in enumerate(lines) if line.startswith(" hair "))
-    assert "Weekly sessions: 8 (1–10), every 7 days (7–14)" in lines[hair]
+    assert "Weekly sessions: 8 (1–8), every 7 days (7–14)" in lines[hair]
     assert "then Monthly sessions: 2 (0–2), every 30 days (28–35)" in lines[hair + 1]
     cellulite = next(i for i, line in enumerate(lines) if line.startswith(" cellulite "))
     assert "Treatment: 8–14, up to 20, 1×/week or 2×/week" in lines[cellulite]

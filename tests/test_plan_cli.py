@@ -200,7 +200,7 @@ def test_no_plan_exits_with_the_screening_code(
         (["--open-days", "mon,wensday"], "unknown weekday 'wensday' (did you mean 'wednesday'"),
         (["--closed", "2026-12-31..2026-12-01"], "the range ends before it begins"),
         (["--holidays", "XX"], "unknown country 'XX'"),
-        (["--sessions", "13"], "--sessions 13: the hair course takes 1 to 12 sessions"),
+        (["--sessions", "11"], "--sessions 11: the hair course takes 1 to 10 sessions"),
         (["--per-week", "2"], "protocol hair has no choice of sessions per week"),
         (["--ics", "x.ics", "--time", "25:00"], "--time '25:00': expected HH:MM"),
         (["--time", "10:00"], "--time only applies to --ics FILE"),

@@ -639,3 +639,23 @@ def test_every_required_rule_can_fire(data: Dataset) -> None:
     assert fired == set(REQUIRED_RULES)
     assert everything.verdict is Verdict.NOT_ELIGIBLE
     assert everything.earliest_start is None
+
+
+@pytest.mark.parametrize(
+    ("condition", "verdict", "rules_fired"),
+    [
+        # 003 recommends hair mesotherapy for it: hair loss, not pregnancy.
+        ("hair loss after pregnancy", Verdict.ELIGIBLE, []),
+        ("postnatal hair loss", Verdict.ELIGIBLE, []),
+        ("sudden hair loss after childbirth", Verdict.ELIGIBLE, []),
+        # Words that may mean something harmless are not read as cancer: a practitioner checks.
+        ("malignant hypertension", Verdict.REVIEW, ["unrecognized-term"]),
+        ("benign tumour", Verdict.REVIEW, ["unrecognized-term"]),
+        ("malignant tumour", Verdict.NOT_ELIGIBLE, ["cancer"]),
+    ],
+)
+def test_phrases_read_as_what_they_mean(
+    data: Dataset, condition: str, verdict: Verdict, rules_fired: list[str]
+) -> None:
+    s = run(data, "hair", conditions=[condition])
+    assert (s.verdict, rules(s)) == (verdict, rules_fired)
