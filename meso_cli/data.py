@@ -38,16 +38,28 @@ def data_version(directory: Path) -> str:
     return digest.hexdigest()
 
 
+def require_directory(directory: Path) -> None:
+    """Refuse what is not a data directory, saying what it is instead."""
+    if directory.is_dir():
+        return
+    from meso_cli.errors import file_error
+
+    what = (
+        "is a file, not a data directory (give the directory holding contraindications.yaml "
+        "and protocols.yaml)"
+        if directory.exists()
+        else "data directory not found"
+    )
+    raise file_error(str(directory), None, what)
+
+
 @cache
 def load_dataset(directory: Path) -> Dataset:
     """The validated, cross-checked data of a directory; every problem names file and line.
 
     A clinic's copy is also held against the shipped data (`validation.against_shipped`).
     """
-    if not directory.is_dir():
-        from meso_cli.errors import file_error
-
-        raise file_error(str(directory), None, "data directory not found")
+    require_directory(directory)
     shipped = packaged_data_dir()
     compare = directory.resolve() != shipped.resolve()
     version = data_version(directory)

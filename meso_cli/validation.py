@@ -12,7 +12,7 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from meso_cli.data import DATA_FILES, data_version, packaged_data_dir
+from meso_cli.data import DATA_FILES, data_version, packaged_data_dir, require_directory
 from meso_cli.documents import Document, Loc, _describe, _yaml_kind, parse, read_text
 from meso_cli.errors import FileProblems, Problem, close_matches, file_error
 from meso_cli.models import (
@@ -211,8 +211,7 @@ def validated(directory: Path) -> Dataset:
     A clinic's copy is held against the shipped data; the shipped data needs no comparison.
     `data.load_dataset` is the way in: it keeps what passes in the cache.
     """
-    if not directory.is_dir():
-        raise file_error(str(directory), None, "data directory not found")
+    require_directory(directory)
     shipped = packaged_data_dir()
     compare = directory.resolve() != shipped.resolve()
     docs: dict[str, Document] = {}

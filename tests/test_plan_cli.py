@@ -205,6 +205,10 @@ def test_no_plan_exits_with_the_screening_code(
         (["--ics", "x.ics", "--time", "25:00"], "--time '25:00': expected HH:MM"),
         (["--time", "10:00"], "--time only applies to --ics FILE"),
         (["-p", "hiar"], "unknown protocol 'hiar' (did you mean 'hair'"),
+        # Click's own checks of an option read the same way as ours.
+        (["--per-week", "0"], "'--per-week': 0 is not in the range 1<=x<=7. (see meso plan -h)"),
+        (["--ics", "."], "'--ics': File '.' is a directory."),
+        (["--bogus"], "No such option: --bogus"),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], message: str) -> None:
@@ -212,6 +216,7 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: list[str], mess
     result = run(who, "-p", "hair", "--on", "2026-11-22", *args)
     assert result.exit_code == 2, result.output
     assert message in result.stderr
+    assert result.stderr.startswith("meso: error: ") and result.stderr.count("\n") == 1
     assert "Traceback" not in result.output
 
 

@@ -167,7 +167,7 @@ def error(*args: str, input: str | None = None) -> str:
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert "Traceback" not in result.output
-    assert result.stderr.startswith(("meso: error: ", "Usage:")), result.stderr
+    assert result.stderr.startswith("meso: error: "), result.stderr
     return result.stderr
 
 

@@ -34,10 +34,14 @@ class MesoGroup(TyperGroup):
         except BrokenPipeError:
             _quiet_pipe()
             raise typer.Exit(0) from None
+        except typer.TyperException as exc:  # Click's errors: `meso scren`, `meso --bogus`
+            _usage(exc)
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except typer.TyperException as exc:  # a command's options: `--per-week 0`
+            _usage(exc)
         except MesoError as exc:
             _stderr(f"meso: error: {exc}")
             raise typer.Exit(exc.exit_code) from None
@@ -63,6 +67,19 @@ class MesoGroup(TyperGroup):
             if _is_click_exception(exc):
                 raise
             raise typer.Exit(EXIT_BUG) from None
+
+
+def _usage(exc: typer.TyperException) -> NoReturn:
+    """Click's own errors (an unknown option, a value out of range) as one line, like ours."""
+    from meso_cli.errors import EXIT_USAGE
+
+    if type(exc).__name__ == "NoArgsIsHelpError":  # `meso` or `meso data` alone: the help
+        raise exc
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (see {ctx.command_path} -h)" if ctx is not None else ""
+    message = getattr(exc, "format_message", lambda: str(exc))()
+    _stderr(f"meso: error: {message}{hint}")
+    raise typer.Exit(EXIT_USAGE)
 
 
 def _is_click_exception(exc: Exception) -> bool:
