@@ -336,3 +336,18 @@ def test_a_stop_nsaids_day_already_past_is_called_out(tmp_path: Path) -> None:
     assert p["key_dates"]["stop_nsaids_by"] == "2026-11-16"
     past = "stop NSAIDs by 2026-11-16: that day has passed"
     assert any(w.startswith(past) for w in p["warnings"])
+
+
+def test_routine_moves_off_closed_weekdays_are_one_line_naming_the_sessions(
+    tmp_path: Path,
+) -> None:
+    who = write_patient(tmp_path)
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--open-days", "mon,wed,fri")
+    assert result.exit_code == 0, result.output
+    # 22 November is a Sunday: the first session waits for Monday, and the rest fit.
+    # On Tuesdays and Thursdays the 10th (a month after the 9th) moves too.
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert " session 1 moved off a weekday the clinic is closed" in lines
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--open-days", "tue,thu")
+    lines = [line.rstrip() for line in result.stdout.splitlines()]
+    assert " sessions 1, 10 moved off a weekday the clinic is closed" in lines

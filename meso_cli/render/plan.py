@@ -45,7 +45,8 @@ def _course(p: Plan) -> list[RenderableType]:
         moved = [(f"{s.number}:", s.note or "") for s in news]
         if routine:
             numbers = ", ".join(str(s.number) for s in routine)
-            moved.append(("", f"{numbers} moved off weekdays the clinic is closed"))
+            which = "sessions" if len(routine) > 1 else "session"
+            moved.append(("", f"{which} {numbers} moved off a weekday the clinic is closed"))
         parts.append(Text("Moved", style="bold"))
         parts.append(_hanging(moved))
     parts.append(Text())
