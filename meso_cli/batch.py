@@ -178,8 +178,16 @@ _worker_job: Job | None = None
 
 
 def _init_worker(job: Job) -> None:
+    """Ctrl-C and `kill` are the parent's to handle: a worker ignores SIGINT (a terminal sends
+    it to the whole group) and dies quietly on the SIGTERM of the parent's Pool.terminate."""
+    import signal
+    import threading
+
     global _worker_job
     _worker_job = job
+    if threading.current_thread() is threading.main_thread():  # a process, not a thread pool
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _work(first: int, lines: Sequence[bytes]) -> Chunk:
@@ -249,5 +257,14 @@ def _screen_chunk(first: int, chunk: Sequence[bytes], job: Job) -> Chunk:
 
 def _pool(jobs: int, job: Job) -> Pool:
     import multiprocessing
+    import signal
 
-    return multiprocessing.get_context().Pool(jobs, initializer=_init_worker, initargs=(job,))
+    # The workers are forked with Ctrl-C ignored and kill's default action from the start: a
+    # signal between the fork and _init_worker must not reach a handler of the parent's.
+    sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sigterm = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        return multiprocessing.get_context().Pool(jobs, initializer=_init_worker, initargs=(job,))
+    finally:
+        signal.signal(signal.SIGINT, sigint)
+        signal.signal(signal.SIGTERM, sigterm)

@@ -123,6 +123,28 @@ def test_closed_pipe_ends_quietly(tmp_path: Path, args: list[str], code: int) ->
     assert result.stderr == b"", result.stderr.decode()
 
 
+def test_a_batch_cut_short_by_its_reader_does_not_claim_success() -> None:
+    result = closed_pipe("batch", "-", "--on", ON, input=b'{"age": 40}\n' * 10)
+    assert result.returncode == 141  # 128 + SIGPIPE: the run did not finish
+    assert result.stderr == b"", result.stderr.decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
+@pytest.mark.parametrize("args", [["screen", "{p}"], ["rules"], ["--version"], ["batch", "-"]])
+def test_a_closed_standard_output_is_one_line_and_exit_2(
+    tmp_path: Path, args: list[str]
+) -> None:
+    patient = tmp_path / "p.yaml"
+    patient.write_text("age: 40\n")
+    command = [sys.executable, "-m", "meso_cli", *[a.replace("{p}", str(patient)) for a in args]]
+    result = subprocess.run(
+        ["sh", "-c", '"$@" >&-', "sh", *command],
+        stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr == b"meso: error: standard output is closed; nothing could be written\n"
+
+
 def test_shell_pipe_into_head_ends_quietly(tmp_path: Path) -> None:
     """`meso batch … | head -1` with far more output than a pipe buffer holds."""
     if shutil.which("sh") is None or shutil.which("head") is None:
@@ -288,3 +310,48 @@ def test_a_locale_that_cannot_spell_the_id_changes_nothing_in_a_pipe(
     assert "P-€ü" in text
     if args:
         assert json.loads(text)["patient_id"] == "P-€ü"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("signal_name", "whole_group", "code", "message"),
+    [
+        # A terminal's Ctrl-C reaches every process of the group, the workers too.
+        ("SIGINT", True, 130, "meso: interrupted\n"),
+        ("SIGTERM", False, 143, "meso: batch: terminated after 3000 lines\n"),
+    ],
+)
+def test_a_stopped_batch_with_workers_ends_at_once_with_one_line(
+    tmp_path: Path, signal_name: str, whole_group: bool, code: int, message: str
+) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "out.jsonl"
+    err = tmp_path / "err.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "meso_cli", "batch", "-", "--on", ON, "--jobs", "2"],
+            stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, start_new_session=True,
+        )
+    assert proc.stdin is not None
+    with proc.stdin:
+        # Six chunks of 1,000 lines, and the input stays open: with two workers, four chunks
+        # are in flight, so three have been written when the batch waits for more input.
+        proc.stdin.write(b'{"age": 40}\n' * 6000)
+        proc.stdin.flush()
+        deadline = time.monotonic() + 30
+        while out.read_bytes().count(b"\n") < 3000 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sig = getattr(signal, signal_name)
+        if whole_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        try:
+            proc.wait(timeout=15)
+        finally:
+            proc.kill()
+    assert proc.returncode == code
+    assert err.read_text() == message
+    assert out.read_bytes().count(b"\n") == 3000  # whole lines only

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from meso_cli.core import Dataset, Protocol
 
 EXIT_BUG = 1
+EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
 
 
 class MesoGroup(TyperGroup):
@@ -47,9 +48,10 @@ class MesoGroup(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             # Only a command that writes stdout itself (batch) gets here: the reader is gone,
-            # so stop quietly. out() and show() absorb it and keep the command's exit code.
+            # so stop quietly, with the shell's code for it: the run did not finish. out() and
+            # show() absorb it and keep the command's exit code.
             _quiet_pipe()
-            raise typer.Exit(0) from None
+            raise typer.Exit(EXIT_PIPE) from None
         except KeyboardInterrupt:
             # Ctrl-C is the user's choice, not a bug: the shell's 128 + SIGINT, one line.
             _stderr("meso: interrupted")
@@ -166,8 +168,13 @@ def register(args: Sequence[str] | None = None) -> None:
 
 
 def main() -> NoReturn:
-    _utf8_streams()
     from meso_cli.errors import EXIT_USAGE, is_text
+
+    if sys.stdout is None or sys.stderr is None:  # `meso screen p.yaml >&-`
+        if sys.stderr is not None:
+            _stderr("meso: error: standard output is closed; nothing could be written")
+        sys.exit(EXIT_USAGE)
+    _utf8_streams()
 
     for arg in sys.argv[1:]:
         if not is_text(arg):

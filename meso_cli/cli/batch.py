@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -77,6 +79,7 @@ def batch(
         plan=plan,
     )
     check_job(job)
+    signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
     source, size = _open(file)
     progress = _Progress(size) if sys.stderr.isatty() else None
     tally = Tally()
@@ -91,6 +94,9 @@ def batch(
             if progress is not None:
                 progress.show(tally.lines)
         _write(stdout, b"", flush=True)
+    except _Terminated:  # `kill`: the workers are stopped (run's finally), then one line
+        sys.stderr.write(f"meso: batch: terminated after {tally.lines} lines\n")
+        raise typer.Exit(128 + signal.SIGTERM) from None
     finally:
         if progress is not None:
             progress.done()
@@ -99,6 +105,16 @@ def batch(
     sys.stderr.write(f"meso: batch: {tally.summary()}\n")
     if tally.errors:
         raise typer.Exit(EXIT_INVALID_LINES)
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _terminate(parent: int, signum: int, frame: object) -> None:
+    if os.getpid() != parent:  # a worker the pool started again later: just stop
+        os._exit(128 + signum)
+    raise _Terminated
 
 
 def _write(stdout: IO[bytes], text: bytes, *, flush: bool = False) -> None:
