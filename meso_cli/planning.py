@@ -357,7 +357,12 @@ def screen_and_plan(
         earliest = result.earliest_start
         if result.verdict is not Verdict.DEFERRED or earliest is None or earliest <= begin:
             break
-        deferrals.extend(f for f in result.findings if f.action is Action.DEFER and not f.cleared)
+        # The deferrals that hold the start back: not those ended by it (kept in view only).
+        deferrals.extend(
+            f for f in result.findings
+            if f.action is Action.DEFER and not f.cleared and (f.until is None or f.until > begin)
+            and f not in deferrals
+        )
         begin = earliest
         # Screened again on the new start: ages, resolved conditions and washouts change.
         result = screen(patient, protocol, data, on=on, start=begin, clear=cleared)

@@ -53,6 +53,7 @@ class _Hit(Record, kw_only=False):
     suggestions: tuple[str, ...] = ()
     action: Action | None = None  # overrides the rule's action (allergy without a protocol)
     partial: bool = False  # unknown words beside a known term in one entry
+    final: bool = False  # a review --clear cannot settle (an allergy with no protocol chosen)
 
 
 class _Entry(Record, kw_only=False, frozen=False):
@@ -97,7 +98,7 @@ def screen(
     cleared = _check_clear(list(clear), data)
     day = start or on
     findings, facts = _findings(patient, protocol, data, on=on, day=day, cleared=cleared)
-    lapsed = False
+    lapsed: list[str] = []
     if day > on:
         now, _ = _findings(patient, protocol, data, on=on, day=on, cleared=cleared)
         rank = {r.id: i for i, r in enumerate(data.rules)}
@@ -125,7 +126,11 @@ def screen(
         findings=findings,
         data_version=data.version,
         evaluated_on=day,
-        assumed=_assumptions(facts),
+        assumed=[
+            *_assumptions(facts),
+            *(f"{rule} applies on the reference date {on}, not on the start {day}: "
+              "the start is the earliest day checked" for rule in lapsed),
+        ],
         cleared=cleared,
         not_applicable=exempt,
         meso_version=__version__,
@@ -168,7 +173,7 @@ def _findings(
                 matched=hit.matched,
                 until=hit.until if action is Action.DEFER else None,
                 sources=rule.sources,
-                cleared=action is Action.REVIEW and rule.id in cleared,
+                cleared=action is Action.REVIEW and rule.id in cleared and not hit.final,
                 advice=rule.advice,
                 suggestions=list(hit.suggestions),
             )
@@ -183,14 +188,14 @@ def _findings(
 
 def _from_reference_date(
     findings: list[Finding], now: list[Finding], day: date, rank: dict[str, int]
-) -> tuple[list[Finding], bool]:
+) -> tuple[list[Finding], list[str]]:
     """The findings on a later start `day`, given those on the reference date (`now`).
 
     A deferral running now that ends by the start still holds the patient back until it
     ends: it is kept, so the earliest start is its end and the reason is shown (ibuprofen
-    taken now must be stopped). Whether another rule that fires now has lapsed by the start
-    (an 18th birthday in between) is the second value: the start is then the earliest day
-    known to be safe.
+    taken now must be stopped). The rules other than deferrals that fire now but have lapsed
+    by the start (an 18th birthday in between) are the second value: the start is then the
+    earliest day known to be safe.
     """
     fired = {(f.rule, f.matched) for f in findings}
     ended = [
@@ -198,9 +203,10 @@ def _from_reference_date(
         if f.action is Action.DEFER and f.until is not None and f.until <= day
         and (f.rule, f.matched) not in fired
     ]
-    lapsed = any(
-        f.action is not Action.DEFER and all(f.rule != g.rule for g in findings) for f in now
-    )
+    lapsed = list(dict.fromkeys(
+        f.rule for f in now
+        if f.action is not Action.DEFER and all(f.rule != g.rule for g in findings)
+    ))
     if not ended:
         return findings, lapsed
     return sorted([*findings, *ended], key=lambda f: rank[f.rule]), lapsed
@@ -235,7 +241,7 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
             raise unknown("rule", rule_id, (r.id for r in data.rules))
         if not clearable(rule):
             raise MesoError(
-                f"--clear {rule_id}: only review rules can be cleared; "
+                f"--clear {rule_id}: only review findings can be cleared; "
                 f"{rule_id!r} is {'an' if rule.action is Action.EXCLUDE else 'a'} "
                 f"{rule.action.value} rule"
             )
@@ -487,10 +493,11 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
             listed = f"an ingredient of {', '.join(used_in)}" if used_in else "an ingredient"
             if protocol is None:
                 # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
+                # No label to check, so --clear cannot settle it: a protocol must be chosen.
                 detail = (
                     f"allergy to {what}, {listed}; choose a protocol with --protocol to check it"
                 )
-                hits.append(_Hit(e.name, detail, action=Action.REVIEW))
+                hits.append(_Hit(e.name, detail, action=Action.REVIEW, final=True))
             elif m.term in protocol.ingredients:
                 hits.append(_Hit(e.name, f"allergy to {what}, an ingredient of {protocol.id}"))
             else:

@@ -205,7 +205,7 @@ CASES = [
     Case("clear-typo", ["screen", "{f}", "--on", ON, "--clear", "anticoagulnt"],
          ["unknown rule 'anticoagulnt'", "did you mean 'anticoagulant'"], OK),
     Case("clear-exclude-rule", ["screen", "{f}", "--on", ON, "--clear", "pregnancy"],
-         ["--clear", "only review rules"], OK),
+         ["--clear", "only review findings"], OK),
     Case("quick-age", ["screen", "--age", "200", "--on", ON], ["age", "130"]),
     Case("quick-birth-date", ["screen", "--birth-date", "1990-02-30", "--on", ON],
          ["--birth-date", "not a real date"]),

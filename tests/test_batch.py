@@ -261,7 +261,7 @@ def test_a_bad_clear_fails_once_before_any_line(tmp_path: Path) -> None:
     code, out, err = batch(path, "--clear", "pregnancy")
     assert code == 2
     assert out == []
-    assert "only review rules can be cleared" in err
+    assert "only review findings can be cleared" in err
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:

@@ -297,6 +297,30 @@ def test_a_start_after_a_deferral_ends_plans_from_the_start_and_shows_the_deferr
     assert [f.rule for f in p.screening.findings] == ["nsaid-washout"]
 
 
+def test_a_start_on_a_closed_day_after_a_deferral_ends_still_plans(data: Dataset) -> None:
+    # 13 December 2026 is a Sunday: the patient is screened again on Monday the 14th, where
+    # the ended washout is still in view; that must not stop the plan.
+    who = patient(medications=["ibuprofen"])
+    weekdays = Clinic(open_days=frozenset(range(5)))
+    p = make(data, clinic=weekdays, who=who, start=date(2026, 12, 13))
+    assert plan_made(p)
+    assert p.sessions[0].date == date(2026, 12, 14)
+    assert p.screening.earliest_start == date(2026, 11, 29)
+
+
+def test_the_start_moved_note_names_only_the_deferrals_that_moved_it(data: Dataset) -> None:
+    who = patient(
+        medications=["ibuprofen"],  # ends 2026-11-29, before the start asked for
+        conditions=[{"name": "herpes zoster", "resolved_on": "2026-12-15"}],
+    )
+    p = make(data, who=who, start=date(2026, 12, 10))
+    assert p.start_moved_from == date(2026, 12, 10)
+    assert p.warnings[0] == (
+        "start moved from 2026-12-10 to 2026-12-15: deferred by skin-disease-at-site "
+        "(herpes zoster) until 2026-12-15"
+    )
+
+
 @pytest.mark.parametrize(
     ("fields", "verdict", "why"),
     [

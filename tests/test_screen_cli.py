@@ -174,7 +174,7 @@ def error(*args: str, input: str | None = None) -> str:
 def test_clearing_an_exclude_rule_is_a_usage_error(tmp_path: Path) -> None:
     path = write(tmp_path, "age: 30\npregnant: true\n")
     message = error("screen", path, "--on", ON, "--clear", "pregnancy", "--json")
-    assert "only review rules can be cleared" in message
+    assert "only review findings can be cleared" in message
 
 
 def test_clearing_an_unknown_rule_suggests_the_right_one(tmp_path: Path) -> None:

@@ -228,6 +228,17 @@ def test_a_start_after_an_18th_birthday_is_the_earliest_day_known_safe(data: Dat
     assert s.verdict is Verdict.ELIGIBLE
     assert s.findings == []
     assert s.earliest_start == date(2026, 12, 5)  # not the reference date: 17 then
+    assert (
+        "age-under-18 applies on the reference date 2026-11-22, not on the start 2026-12-05: "
+        "the start is the earliest day checked"
+    ) in s.assumed
+
+
+def test_an_allergy_without_a_protocol_cannot_be_cleared_away(data: Dataset) -> None:
+    # No protocol, no label to check: the review stands until a protocol is chosen.
+    s = run(data, allergies=["lidocaine"], clear=["ingredient-allergy"])
+    assert only(s, "ingredient-allergy").cleared is False
+    assert s.verdict is Verdict.REVIEW
 
 
 def test_a_resolved_excluding_condition_no_longer_excludes(data: Dataset) -> None:
@@ -568,7 +579,7 @@ def test_clearing_an_exclude_or_defer_rule_is_an_error(data: Dataset, rule: str,
     with pytest.raises(MesoError) as info:
         run(data, pregnant=True, clear=[rule])
     assert str(info.value) == (
-        f"--clear {rule}: only review rules can be cleared; '{rule}' is {kind} rule"
+        f"--clear {rule}: only review findings can be cleared; '{rule}' is {kind} rule"
     )
     assert info.value.exit_code == 2
 
