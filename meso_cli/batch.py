@@ -60,7 +60,10 @@ class Tally:
 
     def summary(self) -> str:
         order = ("eligible", "review", "deferred", "not_eligible", ERROR)
-        parts = [f"{self.counts[k]} {k if k != ERROR else 'errors'}" for k in order]
+        parts = [
+            f"{self.counts[k]} {k if k != ERROR else 'error' if self.counts[k] == 1 else 'errors'}"
+            for k in order
+        ]
         return f"{self.lines} lines: " + ", ".join(parts)
 
 
@@ -81,7 +84,7 @@ _decode = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_cons
 
 
 def _error(number: int, message: str) -> str:
-    return json.dumps({"line": number, "error": message}, ensure_ascii=False)
+    return to_json({"line": number, "error": message})  # compact, like the other lines
 
 
 def read_patient(raw: bytes, number: int) -> Patient:

@@ -68,7 +68,9 @@ class FileProblems(MesoError):
         self.problems = problems if problems is not None else []
 
     def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems) or self.message
+        # In file and line order, whatever order the checks found them in.
+        ordered = sorted(self.problems, key=lambda p: (p.path, p.line is None, p.line or 0))
+        return "\n".join(str(p) for p in ordered) or self.message
 
 
 def file_error(path: str, line: int | None, message: str) -> FileProblems:

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
 from meso_cli import core
 from meso_cli.clinic import FIRST_YEAR
@@ -312,15 +313,21 @@ def _named(value: Any) -> Any:
     raise ValueError(f"expected a name or a mapping with name:, got {value!r}")
 
 
+# What the schema says of a name; the length limit itself is checked by Patient._short, which
+# words it better than pydantic would.
+_NAME_SCHEMA: JsonDict = {"maxLength": MAX_NAME}
+SchemaName = Annotated[str, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]
+
+
 class ConditionEntry(Strict):
-    name: StrictStr = Field(min_length=1)
+    name: StrictStr = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
     resolved_on: IsoDate | None = Field(
         default=None, description="First day on which the condition no longer applies."
     )
 
 
 class MedicationEntry(Strict):
-    name: StrictStr = Field(min_length=1)
+    name: StrictStr = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
     last_dose: IsoDate | None = Field(
         default=None, description="Date of the last dose; absent means it is being taken now."
     )
@@ -340,13 +347,16 @@ class SunPeriod(Strict):
 
 
 Condition = Annotated[
-    ConditionEntry, BeforeValidator(_named, json_schema_input_type=str | ConditionEntry)
+    ConditionEntry, BeforeValidator(_named, json_schema_input_type=SchemaName | ConditionEntry)
 ]
 Medication = Annotated[
-    MedicationEntry, BeforeValidator(_named, json_schema_input_type=str | MedicationEntry)
+    MedicationEntry, BeforeValidator(_named, json_schema_input_type=SchemaName | MedicationEntry)
 ]
 
 
+
+
+_FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
 
 class Patient(Strict):
@@ -356,7 +366,10 @@ class Patient(Strict):
         json_schema_extra={"anyOf": [{"required": ["birth_date"]}, {"required": ["age"]}]}
     )
 
-    id: StrictStr | None = Field(default=None, description="The clinic's patient id.")
+    id: StrictStr | None = Field(
+        default=None, min_length=1, json_schema_extra=_NAME_SCHEMA,
+        description="The clinic's patient id.",
+    )
     birth_date: IsoDate | None = None
     age: StrictInt | None = Field(
         default=None, ge=0, le=130, description="Whole years at the reference date."
@@ -366,17 +379,23 @@ class Patient(Strict):
     breastfeeding: StrictBool | None = Field(default=None, description="Default false (assumed).")
     fever: StrictBool | None = Field(default=None, description="Default false (assumed).")
     conditions: list[Condition] = Field(
-        default_factory=list, description="A name, or {name, resolved_on}."
+        default_factory=list, description="A name, or {name, resolved_on}.",
+        json_schema_extra=_FEW,
     )
     medications: list[Medication] = Field(
-        default_factory=list, description="A name, or {name, last_dose}."
+        default_factory=list, description="A name, or {name, last_dose}.",
+        json_schema_extra=_FEW,
     )
-    allergies: list[Annotated[StrictStr, Field(min_length=1)]] = Field(default_factory=list)
+    allergies: list[Annotated[StrictStr, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]] = (
+        Field(default_factory=list, json_schema_extra=_FEW)
+    )
     sun_exposure: list[SunPeriod] = Field(
-        default_factory=list, description="Planned sun or solarium periods."
+        default_factory=list, description="Planned sun or solarium periods.",
+        json_schema_extra=_FEW,
     )
     sessions_done: list[IsoDate] = Field(
-        default_factory=list, description="Dates of sessions of this course already given."
+        default_factory=list, description="Dates of sessions of this course already given.",
+        json_schema_extra={**_FEW, "uniqueItems": True},
     )
 
     @field_validator(

@@ -135,7 +135,7 @@ def from_plain(value: Any) -> Patient | None:
     try:
         get = value.get
         pid = get("id")
-        if pid is not None and not (type(pid) is str and len(pid) <= MAX_NAME):
+        if pid is not None and not (type(pid) is str and 0 < len(pid) <= MAX_NAME):
             raise _Unsure
         birth = get("birth_date")
         if birth is not None:

@@ -409,8 +409,20 @@ def test_every_date_problem_is_listed_in_line_order(tmp_path: Path) -> None:
     assert result.stderr.splitlines() == [
         f"meso: error: {path}:4: sessions_done: 2026-12-01 is after the reference date {ON}; "
         "list only sessions already given",
-        f"{path}:6: medications[0].last_dose: 9999-01-01 is after 2100; check the year",
+        f"meso: error: {path}:6: medications[0].last_dose: 9999-01-01 is after 2100; "
+        "check the year",
     ]
+
+
+def test_problems_found_by_different_checks_come_in_line_order(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text("age: 30\nfoo: 1\nsex: x\nfever: maybe\n")
+    result = runner.invoke(app, ["screen", str(path), "--json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    prefix = f"meso: error: {path}:"
+    assert all(line.startswith(prefix) for line in lines), lines
+    assert [line.removeprefix(prefix).split(":")[0] for line in lines] == ["2", "3", "4"]
 
 
 def test_sessions_done_on_or_before_the_reference_date_are_kept(tmp_path: Path) -> None:

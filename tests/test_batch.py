@@ -160,6 +160,16 @@ def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
     assert third["verdict"] == "eligible"
 
 
+def test_an_error_line_is_compact_and_a_single_error_is_counted_in_the_singular(
+    tmp_path: Path,
+) -> None:
+    path = write_lines(tmp_path / "one.jsonl", ["[1]", '{"age": 40}'])
+    code, out, err = batch(path, "--jobs", "1")
+    assert code == 6
+    assert out[0] == '{"line":1,"error":"expected a JSON object (a patient), got an array"}'
+    assert err.endswith("2 lines: 1 eligible, 0 review, 0 deferred, 0 not_eligible, 1 error\n")
+
+
 def test_half_a_character_is_that_lines_error_and_a_whole_one_passes(tmp_path: Path) -> None:
     # "\ud800" alone is not a character: it could not be written out, so it is refused.
     path = write_lines(tmp_path / "escapes.jsonl", [

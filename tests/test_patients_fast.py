@@ -335,7 +335,7 @@ EDGES: list[tuple[Any, str]] = [
     ({"birth_date": "19880314"}, REFUSED),
     ({"birth_date": datetime(1988, 3, 14)}, REFUSED),
     ({"birth_date": 1988}, REFUSED),
-    ({"id": "", **AGE}, DIRECT),
+    ({"id": "", **AGE}, REFUSED),  # like an empty name
     ({"id": "i" * 200, **AGE}, DIRECT),
     ({"id": "i" * 201, **AGE}, REFUSED),
     ({"id": 42, **AGE}, REFUSED),

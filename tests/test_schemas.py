@@ -78,8 +78,16 @@ def test_patient_schema_rejects_an_unknown_key() -> None:
         {"sex": "female"},
         {"age": None},
         {"age": 40, "medications": [{"name": "x", "last_dose": None}]},
+        {"age": 40, "conditions": [""]},
+        {"age": 40, "allergies": ["x" * 201]},
+        {"age": 40, "medications": ["aspirin"] * 201},
+        {"age": 40, "sessions_done": ["2026-11-02", "2026-11-02"]},
+        {"age": 40, "id": ""},
     ],
-    ids=["neither-age-nor-birth-date", "null-age", "null-last-dose"],
+    ids=[
+        "neither-age-nor-birth-date", "null-age", "null-last-dose", "empty-name",
+        "long-name", "too-many-entries", "same-session-twice", "empty-id",
+    ],
 )
 def test_patient_schema_refuses_what_meso_refuses(record: dict[str, Any]) -> None:
     assert list(validator("patient").iter_errors(record)), f"{record} must not validate"

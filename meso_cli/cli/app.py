@@ -44,7 +44,8 @@ class MesoGroup(TyperGroup):
         except typer.TyperException as exc:  # a command's options: `--per-week 0`
             _usage(exc)
         except MesoError as exc:
-            _stderr(f"meso: error: {exc}")
+            for line in str(exc).splitlines():  # several problems: each its own line
+                _stderr(f"meso: error: {line}")
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             # Only a command that writes stdout itself (batch) gets here: the reader is gone,

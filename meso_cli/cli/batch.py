@@ -190,9 +190,9 @@ class _Progress:
         if self.size:
             share = min(self.read / self.size, 1.0)
             bar = "#" * int(share * 30)
-            text = f"[{bar:<30}] {share:4.0%} {lines:,} lines"
+            text = f"[{bar:<30}] {share:4.0%} read, {lines:,} lines written"
         else:
-            text = f"{lines:,} lines"
+            text = f"{lines:,} lines written"
         sys.stderr.write(f"\rmeso: batch: {text}")
         sys.stderr.flush()
 
