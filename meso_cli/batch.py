@@ -60,10 +60,8 @@ class Tally:
 
     def summary(self) -> str:
         order = ("eligible", "review", "deferred", "not_eligible", ERROR)
-        parts = [
-            f"{self.counts[k]} {k if k != ERROR else 'error' if self.counts[k] == 1 else 'errors'}"
-            for k in order
-        ]
+        names = {ERROR: "error" if self.errors == 1 else "errors"}
+        parts = [f"{self.counts[k]} {names.get(k, k)}" for k in order]
         return f"{self.lines} lines: " + ", ".join(parts)
 
 

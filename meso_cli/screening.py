@@ -51,7 +51,7 @@ class _Hit(Record, kw_only=False):
     detail: str
     until: date | None = None
     suggestions: tuple[str, ...] = ()
-    action: Action | None = None  # overrides the rule's action (allergy without a protocol)
+    action: Action | None = None  # overrides the rule's action (an allergy to review)
     partial: bool = False  # unknown words beside a known term in one entry
     final: bool = False  # a review --clear cannot settle (an allergy with no protocol chosen)
 
@@ -198,14 +198,14 @@ def _from_reference_date(
     earliest day known to be safe.
     """
     fired = {(f.rule, f.matched) for f in findings}
+    rules_fired = {f.rule for f in findings}
     ended = [
         f for f in now
         if f.action is Action.DEFER and f.until is not None and f.until <= day
         and (f.rule, f.matched) not in fired
     ]
     lapsed = list(dict.fromkeys(
-        f.rule for f in now
-        if f.action is not Action.DEFER and all(f.rule != g.rule for g in findings)
+        f.rule for f in now if f.action is not Action.DEFER and f.rule not in rules_fired
     ))
     if not ended:
         return findings, lapsed
