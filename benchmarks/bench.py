@@ -29,21 +29,63 @@ EXAMPLE = ROOT / "examples" / "patient.yaml"
 ON = "2026-11-22"
 
 CONDITIONS = [
-    "thinning hair", "androgenetic alopecia", "cellulite", "eczema", "herpes zoster",
-    "Type 2 diabetes", "diabetes mellitus", "breast cancer", "haemophilia", "hemophilia",
-    "liver disease", "renal failure", "kidney disease", "atrial fibrillation", "arrhythmia",
-    "hypertension", "asthma", "migraine", "acne", "hypothyroidism", "heart disease",
-    "seasonal allergies", "anxiety", "back pain", "psoriasis",
+    "thinning hair",
+    "androgenetic alopecia",
+    "cellulite",
+    "eczema",
+    "herpes zoster",
+    "Type 2 diabetes",
+    "diabetes mellitus",
+    "breast cancer",
+    "haemophilia",
+    "hemophilia",
+    "liver disease",
+    "renal failure",
+    "kidney disease",
+    "atrial fibrillation",
+    "arrhythmia",
+    "hypertension",
+    "asthma",
+    "migraine",
+    "acne",
+    "hypothyroidism",
+    "heart disease",
+    "seasonal allergies",
+    "anxiety",
+    "back pain",
+    "psoriasis",
 ]
 UNKNOWN = ["zorblaxitis", "flurb syndrome", "diabetis", "warfrin", "ecsema", "qwerty"]
 MEDICATIONS = [
-    "warfarin", "Coumadin", "aspirin", "ibuprofen", "naproxen", "heparin", "paracetamol",
-    "vitamin D", "metformin", "insulin", "levothyroxine", "omeprazole", "atorvastatin",
-    "amlodipine", "sertraline", "cetirizine", "Advil", "diclofenac",
+    "warfarin",
+    "Coumadin",
+    "aspirin",
+    "ibuprofen",
+    "naproxen",
+    "heparin",
+    "paracetamol",
+    "vitamin D",
+    "metformin",
+    "insulin",
+    "levothyroxine",
+    "omeprazole",
+    "atorvastatin",
+    "amlodipine",
+    "sertraline",
+    "cetirizine",
+    "Advil",
+    "diclofenac",
 ]
 ALLERGIES = ["lidocaine", "penicillin", "biotin", "hyaluronic acid", "latex", "procaine"]
-BAD = ["", '{"id": "cut", "age": 4', "[1, 2]", '{"age": 40, "age": 41}', '{"age": NaN}',
-       '{"age": 40, "colour": "blue"}', '{"id": "no-age"}']
+BAD = [
+    "",
+    '{"id": "cut", "age": 4',
+    "[1, 2]",
+    '{"age": 40, "age": 41}',
+    '{"age": NaN}',
+    '{"age": 40, "colour": "blue"}',
+    '{"id": "no-age"}',
+]
 
 
 def _date(rng: random.Random, start: int, end: int) -> str:
@@ -195,8 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cores = os.cpu_count() or 1
 
     print(f"meso benchmark: {' '.join(exe)}; python {sys.version.split()[0]}; {cores} cores")
-    print(f"batch file: {lines:,} lines; memory file: {memory_lines:,} lines; "
-          f"startup rounds: {rounds}; batch rounds: {batch_rounds}\n")
+    print(
+        f"batch file: {lines:,} lines; memory file: {memory_lines:,} lines; "
+        f"startup rounds: {rounds}; batch rounds: {batch_rounds}\n"
+    )
     print(f"| {'figure':<54} | {'value':>10} | {'target':>7} | result | measured")
     print(f"|{'-' * 56}|{'-' * 12}|{'-' * 9}|--------|---------")
 
@@ -228,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             {
                 "plain": [py, "-c", PLAIN_PASS, str(data)],
                 "batch": base,
-                "floor": [py, "-c", READING_ONLY, *base[len(exe):]],
+                "floor": [py, "-c", READING_ONLY, *base[len(exe) :]],
                 "plan": [*base, "--plan"],
                 "jobs1": [*base, "--jobs", "1"],
                 "jobs2": [*base, "--jobs", "2"],
@@ -245,8 +289,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         over_plain("batch", f"meso batch, {lines:,} patients / plain json pass", 1.5)
         over_plain("plan", f"meso batch --plan, {lines:,} patients / plain pass", 4)
         floor_ratio = speed["floor"] / plain
-        row("  floor: batch reading only, fixed answer / plain pass", f"{floor_ratio:.2f}",
-            "", None, f"{speed['floor']:.2f} s: what is left for screening is the difference")
+        row(
+            "  floor: batch reading only, fixed answer / plain pass",
+            f"{floor_ratio:.2f}",
+            "",
+            None,
+            f"{speed['floor']:.2f} s: what is left for screening is the difference",
+        )
         gain = speed["jobs1"] / speed["jobs2"]
         note = f"--jobs 1 {speed['jobs1']:.2f} s, --jobs 2 {speed['jobs2']:.2f} s"
         if cores < 2:
@@ -259,8 +308,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds, peak_kib = timed([*exe, "batch", str(big), "--protocol", "hair", "--on", ON])
         mib = peak_kib / 1024
         note = f"ru_maxrss of the batch process tree's largest process; {seconds:.1f} s"
-        row(f"peak memory, {memory_lines:,}-line batch", f"{mib:.0f} MiB", "<= 150",
-            mib <= 150, note)
+        row(
+            f"peak memory, {memory_lines:,}-line batch",
+            f"{mib:.0f} MiB",
+            "<= 150",
+            mib <= 150,
+            note,
+        )
     return 0
 
 

@@ -119,8 +119,10 @@ class Run:
         return time.monotonic() >= self.deadline
 
     def report(self, engine: str, seconds: float) -> int:
-        print(f"\nfuzz_patient: engine {engine}, {self.tried:,} inputs in {seconds:.0f} s "
-              f"({self.tried / max(seconds, 1e-9):,.0f}/s)")
+        print(
+            f"\nfuzz_patient: engine {engine}, {self.tried:,} inputs in {seconds:.0f} s "
+            f"({self.tried / max(seconds, 1e-9):,.0f}/s)"
+        )
         for outcome, count in sorted(self.outcomes.items()):
             print(f"  {outcome:<28} {count:>10,}")
         if self.findings:
@@ -135,9 +137,37 @@ class Run:
 def _mutate(rng: random.Random, raw: bytes) -> bytes:
     """A few byte-level edits of a seed: flips, inserts of YAML/JSON punctuation, splices."""
     b = bytearray(raw)
-    tokens = [b"[", b"]", b"{", b"}", b":", b"- ", b"\n", b"  ", b"&a ", b"*a", b"!!", b"'",
-              b'"', b"\t", b"\xef\xbb\xbf", b"\x00", b"\xff", b"yes", b"no", b"0042", b"~",
-              b"2026-02-30", b"NaN", b".inf", b"<<: ", b"---\n", b"?", b"#", b"%YAML 1.1\n"]
+    tokens = [
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b":",
+        b"- ",
+        b"\n",
+        b"  ",
+        b"&a ",
+        b"*a",
+        b"!!",
+        b"'",
+        b'"',
+        b"\t",
+        b"\xef\xbb\xbf",
+        b"\x00",
+        b"\xff",
+        b"yes",
+        b"no",
+        b"0042",
+        b"~",
+        b"2026-02-30",
+        b"NaN",
+        b".inf",
+        b"<<: ",
+        b"---\n",
+        b"?",
+        b"#",
+        b"%YAML 1.1\n",
+    ]
     for _ in range(rng.randint(1, 8)):
         at = rng.randint(0, len(b))
         move = rng.random()
@@ -146,11 +176,11 @@ def _mutate(rng: random.Random, raw: bytes) -> bytes:
         elif move < 0.6:
             b[at:at] = rng.choice(tokens)
         elif move < 0.8 and b:
-            del b[at: at + rng.randint(1, 8)]
+            del b[at : at + rng.randint(1, 8)]
         else:
             other = rng.choice(SEEDS)
             start = rng.randint(0, len(other))
-            b[at:at] = other[start: start + rng.randint(1, 40)]
+            b[at:at] = other[start : start + rng.randint(1, 40)]
     return bytes(b)
 
 
@@ -163,8 +193,11 @@ def hypothesis_engine(run: Run) -> None:
 
     scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
     values = st.recursive(
-        scalars, lambda inner: st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=20,
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+        ),
+        max_leaves=20,
     )
 
     def dumped(value: Any) -> bytes:
@@ -188,8 +221,13 @@ def hypothesis_engine(run: Run) -> None:
         values.map(dumped),
     )
 
-    @settings(max_examples=10**9, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=10**9,
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(inputs)
     def fuzz(raw: bytes) -> None:
         if run.over():
@@ -223,8 +261,13 @@ def atheris_engine(run: Run, seconds: float) -> None:
     for i, seed in enumerate(SEEDS):
         (corpus / f"seed-{i}").write_bytes(seed)
     run.out_dir.mkdir(parents=True, exist_ok=True)
-    args = [sys.argv[0], "-max_len=2048", f"-max_total_time={int(seconds) + 5}",
-            f"-artifact_prefix={run.out_dir}/", str(corpus)]
+    args = [
+        sys.argv[0],
+        "-max_len=2048",
+        f"-max_total_time={int(seconds) + 5}",
+        f"-artifact_prefix={run.out_dir}/",
+        str(corpus),
+    ]
     atheris.Setup(args, target)
     atheris.Fuzz()
 
@@ -233,8 +276,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="time budget")
     parser.add_argument("--engine", choices=["auto", "atheris", "hypothesis"], default="auto")
-    parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "meso-fuzz",
-                        help="where inputs that caused a finding are saved")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "meso-fuzz",
+        help="where inputs that caused a finding are saved",
+    )
     opts = parser.parse_args()
     engine = opts.engine
     if engine == "auto":

@@ -287,6 +287,7 @@ class Plan(Record):
 
 # --- JSON ----------------------------------------------------------------------------------
 
+
 def _as_json(value: Any) -> Any:
     # Called by the C encoder only for what JSON has no type for: a record's __dict__ holds
     # its fields in order (its __init__ sets them so), a date is written YYYY-MM-DD.

@@ -85,8 +85,14 @@ def load_dataset(directory: Path) -> Dataset:
 # pydantic and pydantic-core versions (read from their files: importing pydantic is what the
 # cache saves). Any problem with the cache falls back to loading.
 _CODE_FILES = (
-    "core.py", "record.py", "models.py", "data.py", "validation.py", "documents.py",
-    "matching.py", "__init__.py",
+    "core.py",
+    "record.py",
+    "models.py",
+    "data.py",
+    "validation.py",
+    "documents.py",
+    "matching.py",
+    "__init__.py",
 )
 
 

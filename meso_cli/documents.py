@@ -112,8 +112,10 @@ def _surrogates(value: Any, loc: Loc) -> tuple[Loc, Loc] | None:
     (a bad key is named by the mapping it is in: it cannot be shown itself)."""
     if isinstance(value, str):
         return (loc, loc) if _SURROGATE.search(value) else None
-    items: Any = value.items() if isinstance(value, dict) else (
-        enumerate(value) if isinstance(value, list) else ()
+    items: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else (enumerate(value) if isinstance(value, list) else ())
     )
     for key, item in items:
         if isinstance(key, str) and _SURROGATE.search(key):
@@ -131,7 +133,9 @@ def reject_surrogates(doc: Document) -> None:
     if found is not None:
         at, named = found
         raise file_error(
-            doc.path, doc.line_of(at), f"{_describe(named) or 'top level'}: a \\u escape "
+            doc.path,
+            doc.line_of(at),
+            f"{_describe(named) or 'top level'}: a \\u escape "
             "gives half a character (a lone UTF-16 surrogate such as \\ud800); fix the text",
         )
 
@@ -184,8 +188,15 @@ class _LineDecoder(json.JSONDecoder):
 
         return scan
 
-    def _object(self, s_and_end: tuple[str, int], strict: bool, scan_once: Any,
-                object_hook: Any, object_pairs_hook: Any, memo: Any) -> tuple[Any, int]:
+    def _object(
+        self,
+        s_and_end: tuple[str, int],
+        strict: bool,
+        scan_once: Any,
+        object_hook: Any,
+        object_pairs_hook: Any,
+        memo: Any,
+    ) -> tuple[Any, int]:
         self._enter(s_and_end[1] - 1)
         starts: list[int] = []
 
@@ -260,7 +271,7 @@ def _mark_line(mark: Any) -> int | None:
 def _short_tag(tag: str) -> str:
     """`tag:yaml.org,2002:bool` as it is written in a file: `!!bool`."""
     prefix = "tag:yaml.org,2002:"
-    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+    return "!!" + tag[len(prefix) :] if tag.startswith(prefix) else tag
 
 
 def _precheck_yaml(text: str, path: str) -> None:
@@ -269,19 +280,25 @@ def _precheck_yaml(text: str, path: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
-            raise file_error(path, _mark_line(event.start_mark),
-                             "YAML aliases (*name) are not allowed; write the value out")
+            raise file_error(
+                path,
+                _mark_line(event.start_mark),
+                "YAML aliases (*name) are not allowed; write the value out",
+            )
         # An explicit tag, even a standard one (`!!bool true`, `!!str 42`), is refused: it
         # resolves like the plain value, so the composed tree cannot tell it was there.
         if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent) and event.tag:
-            raise file_error(path, _mark_line(event.start_mark),
-                             f"YAML tag {_short_tag(event.tag)} is not allowed; "
-                             "write the value plainly")
+            raise file_error(
+                path,
+                _mark_line(event.start_mark),
+                f"YAML tag {_short_tag(event.tag)} is not allowed; write the value plainly",
+            )
         if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise file_error(path, _mark_line(event.start_mark),
-                                 f"nested more than {MAX_DEPTH} levels deep")
+                raise file_error(
+                    path, _mark_line(event.start_mark), f"nested more than {MAX_DEPTH} levels deep"
+                )
         elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
             depth -= 1
 
@@ -333,9 +350,10 @@ def _scalar(node: yaml.ScalarNode, loc: Loc, doc: Document, line: int) -> Any:
             doc.plain[loc] = raw
     if isinstance(value, int) and not isinstance(value, bool) and not _DECIMAL.fullmatch(raw):
         raise file_error(
-            doc.path, line,
+            doc.path,
+            line,
             f"{where}: {raw} is read by YAML 1.1 as the {_number_kind(raw)} number {value}; "
-            f"write plain digits, or put it in quotes (\"{raw}\") if it is text such as an id",
+            f'write plain digits, or put it in quotes ("{raw}") if it is text such as an id',
         )
     if isinstance(value, float) and not math.isfinite(value):
         raise file_error(doc.path, line, f"{where}: {raw}: NaN and infinity are not accepted")
@@ -362,9 +380,10 @@ def _walk(node: yaml.Node, loc: Loc, doc: Document, seen: set[int]) -> Any:
             if not isinstance(key, str):
                 written = key_node.value if isinstance(key_node, yaml.ScalarNode) else key
                 raise file_error(
-                    doc.path, key_line,
+                    doc.path,
+                    key_line,
                     f"key {written} is read by YAML as {_yaml_kind(key)}; a key must be text: "
-                    f"put it in quotes (\"{written}\")",
+                    f'put it in quotes ("{written}")',
                 )
             if key in out:
                 raise file_error(doc.path, key_line, f"duplicate key {key!r}")
@@ -405,7 +424,6 @@ def _describe(loc: Sequence[str | int]) -> str:
     return out
 
 
-
 def _nulls(value: Any, loc: Loc) -> list[Loc]:
     if value is None:
         return [loc]
@@ -420,8 +438,12 @@ def reject_nulls(doc: Document) -> None:
     """An empty value (`pregnant:` or `"pregnant": null`) is an error, never a silent default:
     a flag left empty would otherwise be read as 'not stated, taken as no'."""
     problems = [
-        Problem(doc.path, doc.line_of(loc), f"{_describe(loc) or 'top level'}: empty value "
-                "(null); give a value, or leave the key out")
+        Problem(
+            doc.path,
+            doc.line_of(loc),
+            f"{_describe(loc) or 'top level'}: empty value "
+            "(null); give a value, or leave the key out",
+        )
         for loc in _nulls(doc.value, ())
     ]
     if problems:

@@ -119,9 +119,7 @@ class Vocabulary(Record, kw_only=False, frozen=False):
             if not inside and all(k.term != m.term for k in kept):
                 kept.append(m)
         covered = {k for i, j, _ in hits for k in range(i, j)}
-        left = tuple(
-            w for k, w in enumerate(words) if k not in covered and not _qualifier(w)
-        )
+        left = tuple(w for k, w in enumerate(words) if k not in covered and not _qualifier(w))
         result = (tuple(kept), left)
         if len(self._cache) < 100_000:
             self._cache[text] = result

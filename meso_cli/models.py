@@ -171,7 +171,6 @@ Trigger = Annotated[
 ]
 
 
-
 class Rule(Strict):
     """A contraindication: when it fires, what it does, why, and who says so."""
 
@@ -354,8 +353,6 @@ Medication = Annotated[
 ]
 
 
-
-
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
 
@@ -367,7 +364,9 @@ class Patient(Strict):
     )
 
     id: StrictStr | None = Field(
-        default=None, min_length=1, json_schema_extra=_NAME_SCHEMA,
+        default=None,
+        min_length=1,
+        json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
     )
     birth_date: IsoDate | None = None
@@ -379,22 +378,26 @@ class Patient(Strict):
     breastfeeding: StrictBool | None = Field(default=None, description="Default false (assumed).")
     fever: StrictBool | None = Field(default=None, description="Default false (assumed).")
     conditions: list[Condition] = Field(
-        default_factory=list, description="A name, or {name, resolved_on}.",
+        default_factory=list,
+        description="A name, or {name, resolved_on}.",
         json_schema_extra=_FEW,
     )
     medications: list[Medication] = Field(
-        default_factory=list, description="A name, or {name, last_dose}.",
+        default_factory=list,
+        description="A name, or {name, last_dose}.",
         json_schema_extra=_FEW,
     )
     allergies: list[Annotated[StrictStr, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]] = (
         Field(default_factory=list, json_schema_extra=_FEW)
     )
     sun_exposure: list[SunPeriod] = Field(
-        default_factory=list, description="Planned sun or solarium periods.",
+        default_factory=list,
+        description="Planned sun or solarium periods.",
         json_schema_extra=_FEW,
     )
     sessions_done: list[IsoDate] = Field(
-        default_factory=list, description="Dates of sessions of this course already given.",
+        default_factory=list,
+        description="Dates of sessions of this course already given.",
         json_schema_extra={**_FEW, "uniqueItems": True},
     )
 
@@ -487,8 +490,7 @@ class Session(Strict):
     done: bool
     note: str | None = Field(
         default=None,
-        description="Why the session is not on its target day, e.g. the holiday it was moved "
-        "from.",
+        description="Why the session is not on its target day, e.g. the holiday it was moved from.",
     )
 
 

@@ -43,17 +43,23 @@ def load_patient(path: str, on: date | None = None) -> Patient:
 
         line = doc.line_of(("birth_date",))
         if patient.birth_date > on:
-            problems.append(Problem(
-                shown, line,
-                f"birth_date: {patient.birth_date} is after the reference date {on}; "
-                "check the year",
-            ))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    f"birth_date: {patient.birth_date} is after the reference date {on}; "
+                    "check the year",
+                )
+            )
         elif patient.age is not None and age_on(patient.birth_date, on) != patient.age:
-            problems.append(Problem(
-                shown, doc.line_of(("age",)),
-                f"age: {patient.age} does not match birth_date {patient.birth_date} "
-                f"(age {age_on(patient.birth_date, on)} on {on}); give one of them",
-            ))
+            problems.append(
+                Problem(
+                    shown,
+                    doc.line_of(("age",)),
+                    f"age: {patient.age} does not match birth_date {patient.birth_date} "
+                    f"(age {age_on(patient.birth_date, on)} on {on}); give one of them",
+                )
+            )
     if problems:
         problems.sort(key=lambda p: p.line or 0)  # as they come in the file
         raise FileProblems(problems[0].message, problems=problems)
@@ -82,7 +88,9 @@ def validated(doc: Document) -> Patient:
 
 _KEYS = frozenset(Patient._fields)
 _SEXES: dict[Any, Literal["female", "male", "other"]] = {
-    "female": "female", "male": "male", "other": "other"
+    "female": "female",
+    "male": "male",
+    "other": "other",
 }
 
 
@@ -196,11 +204,11 @@ def date_problems(patient: Patient, on: date | None) -> list[tuple[Loc, str]]:
     """
     dated: list[tuple[Loc, str, date | None]] = []
     for i, c in enumerate(patient.conditions):
-        dated.append((("conditions", i, "resolved_on"), f"conditions[{i}].resolved_on",
-                      c.resolved_on))
+        dated.append(
+            (("conditions", i, "resolved_on"), f"conditions[{i}].resolved_on", c.resolved_on)
+        )
     for i, m in enumerate(patient.medications):
-        dated.append((("medications", i, "last_dose"), f"medications[{i}].last_dose",
-                      m.last_dose))
+        dated.append((("medications", i, "last_dose"), f"medications[{i}].last_dose", m.last_dose))
     for i, s in enumerate(patient.sun_exposure):
         dated.append((("sun_exposure", i, "from"), f"sun_exposure[{i}].from", s.start))
         dated.append((("sun_exposure", i, "to"), f"sun_exposure[{i}].to", s.end))
@@ -214,11 +222,13 @@ def date_problems(patient: Patient, on: date | None) -> list[tuple[Loc, str]]:
         if wrong is not None:
             problems.append((loc, f"{label}: {wrong}"))
         elif loc[0] == "sessions_done" and on is not None and day > on:
-            problems.append((
-                loc,
-                f"sessions_done: {day} is after the reference date {on}; "
-                "list only sessions already given",
-            ))
+            problems.append(
+                (
+                    loc,
+                    f"sessions_done: {day} is after the reference date {on}; "
+                    "list only sessions already given",
+                )
+            )
     return problems
 
 

@@ -70,9 +70,7 @@ def course_slots(
     return list(slots)
 
 
-def _course_slots(
-    protocol: Protocol, *, sessions: int | None, per_week: int | None
-) -> list[Slot]:
+def _course_slots(protocol: Protocol, *, sessions: int | None, per_week: int | None) -> list[Slot]:
     counts = phase_counts(protocol, sessions)
     if not any(counts.values()):
         raise MesoError(f"protocol {protocol.id} has no sessions to plan (check its data)")
@@ -309,8 +307,12 @@ def plan(
     # Where the screening already dated an NSAID's last dose, the start was set from it.
     stop = _stop_nsaids_item(protocol, data)
     dated = stop is not None and any(f.rule == stop.rule for f in screening.findings)
-    if (key.stop_nsaids_by is not None and key.stop_nsaids_by < today and not dated
-            and not patient.sessions_done):
+    if (
+        key.stop_nsaids_by is not None
+        and key.stop_nsaids_by < today
+        and not dated
+        and not patient.sessions_done
+    ):
         notes.append(
             f"stop NSAIDs by {key.stop_nsaids_by}: that day has passed; ask whether any NSAID "
             f"was taken since, and list it with its last dose"
@@ -359,8 +361,11 @@ def screen_and_plan(
             break
         # The deferrals that hold the start back: not those ended by it (kept in view only).
         deferrals.extend(
-            f for f in result.findings
-            if f.action is Action.DEFER and not f.cleared and (f.until is None or f.until > begin)
+            f
+            for f in result.findings
+            if f.action is Action.DEFER
+            and not f.cleared
+            and (f.until is None or f.until > begin)
             and f not in deferrals
         )
         begin = earliest

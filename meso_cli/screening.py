@@ -128,8 +128,11 @@ def screen(
         evaluated_on=day,
         assumed=[
             *_assumptions(facts),
-            *(f"{rule} applies on the reference date {on}, not on the start {day}: "
-              "the start is the earliest day checked" for rule in lapsed),
+            *(
+                f"{rule} applies on the reference date {on}, not on the start {day}: "
+                "the start is the earliest day checked"
+                for rule in lapsed
+            ),
         ],
         cleared=cleared,
         not_applicable=exempt,
@@ -200,13 +203,18 @@ def _from_reference_date(
     fired = {(f.rule, f.matched) for f in findings}
     rules_fired = {f.rule for f in findings}
     ended = [
-        f for f in now
-        if f.action is Action.DEFER and f.until is not None and f.until <= day
+        f
+        for f in now
+        if f.action is Action.DEFER
+        and f.until is not None
+        and f.until <= day
         and (f.rule, f.matched) not in fired
     ]
-    lapsed = list(dict.fromkeys(
-        f.rule for f in now if f.action is not Action.DEFER and f.rule not in rules_fired
-    ))
+    lapsed = list(
+        dict.fromkeys(
+            f.rule for f in now if f.action is not Action.DEFER and f.rule not in rules_fired
+        )
+    )
     if not ended:
         return findings, lapsed
     return sorted([*findings, *ended], key=lambda f: rank[f.rule]), lapsed
@@ -282,9 +290,7 @@ def _facts(
         )
     for a in patient.allergies:
         entries.append(_Entry("allergy", a, *vocab.allergens.read(a)))
-    return _Facts(
-        patient, day, on, low, high, text, entries, protocol, vocab, vocab.ingredient_of
-    )
+    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab, vocab.ingredient_of)
 
 
 def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]:
@@ -424,9 +430,7 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             return _allergy_hits(facts)
         case UnrecognizedTerm():
             return [
-                _unrecognized(e, facts.vocab)
-                for e in facts.entries
-                if not e.matches or e.leftover
+                _unrecognized(e, facts.vocab) for e in facts.entries if not e.matches or e.leftover
             ]
         case AnyOf(any=options):
             return [hit for option in options for hit in _hits(option, facts)]
@@ -454,9 +458,7 @@ def _condition_detail(entry: _Entry, match: Match) -> str:
     return f"{entry.name}{known}"
 
 
-def _medication_hit(
-    entry: _Entry, match: Match, washout: int | None, facts: _Facts
-) -> list[_Hit]:
+def _medication_hit(entry: _Entry, match: Match, washout: int | None, facts: _Facts) -> list[_Hit]:
     known = "" if entry.name.casefold() == match.name.casefold() else f" ({match.name})"
     if washout is None:
         when = f", last dose {entry.last_dose}" if entry.last_dose else ", taken now"

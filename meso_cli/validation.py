@@ -124,11 +124,12 @@ def validation_problems(
                 msg += " — write the date only, as YYYY-MM-DD"
             elif loc in doc.plain and (kind == "string_type" or isinstance(got, bool)):
                 raw = doc.plain[loc]
-                msg += (f" — YAML reads the unquoted {raw} as {_yaml_kind(got)}; "
-                        f"put it in quotes (\"{raw}\") if it is text")
+                msg += (
+                    f" — YAML reads the unquoted {raw} as {_yaml_kind(got)}; "
+                    f'put it in quotes ("{raw}") if it is text'
+                )
         problems.append(Problem(doc.path, line, f"{where}: {msg}"))
     return problems
-
 
 
 def validate(doc: Document, model: type[M]) -> M:
@@ -141,9 +142,7 @@ def validate(doc: Document, model: type[M]) -> M:
     try:
         return model.model_validate(doc.value)
     except ValidationError as exc:
-        raise FileProblems(
-            "invalid file", problems=validation_problems(exc, doc, model)
-        ) from None
+        raise FileProblems("invalid file", problems=validation_problems(exc, doc, model)) from None
 
 
 # --- the clinical data ---------------------------------------------------------------------
@@ -287,11 +286,16 @@ def _cross_check(
         for i, s in enumerate(sources):
             if s not in known_sources:
                 hint = close_matches(s, known_sources)
-                bad(doc, loc + ("sources", i), f"unknown source {s!r}" + (
-                    f" (did you mean {hint[0]!r}?)" if hint else ""))
+                bad(
+                    doc,
+                    loc + ("sources", i),
+                    f"unknown source {s!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                )
 
-    for section, terms in (("conditions", contra.terms.conditions),
-                           ("medications", contra.terms.medications)):
+    for section, terms in (
+        ("conditions", contra.terms.conditions),
+        ("medications", contra.terms.medications),
+    ):
         for dup in _dupes(t.id for t in terms):
             bad(cdoc, ("terms", section), f"duplicate term id {dup!r}")
         for i, t in enumerate(terms):
@@ -310,8 +314,12 @@ def _cross_check(
             for k, term in enumerate(ids):
                 if term not in known:
                     hint = close_matches(term, known)
-                    bad(cdoc, tloc + (kind + "s", k), f"no {kind} term {term!r}" + (
-                        f" (did you mean {hint[0]!r}?)" if hint else ""))
+                    bad(
+                        cdoc,
+                        tloc + (kind + "s", k),
+                        f"no {kind} term {term!r}"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                    )
     for rid, action in REQUIRED_RULES.items():
         if rid not in rules:
             bad(cdoc, ("rules",), f"required rule {rid!r} is missing")
@@ -319,9 +327,12 @@ def _cross_check(
             # Not an order: a review can be cleared and a deferral ends by itself, so neither
             # may stand in for the other. Only exclude is stricter than both.
             idx = list(rules).index(rid)
-            bad(cdoc, ("rules", idx, "action"),
+            bad(
+                cdoc,
+                ("rules", idx, "action"),
                 f"rule {rid!r} must stay {action!r} (or become 'exclude'), not "
-                f"{rules[rid].action.value!r}")
+                f"{rules[rid].action.value!r}",
+            )
 
     for dup in _dupes(t.id for t in protos.ingredients):
         bad(pdoc, ("ingredients",), f"duplicate ingredient id {dup!r}")
@@ -347,13 +358,19 @@ def _cross_check(
         for k, ing in enumerate(proto.ingredients):
             if ing not in ingredients:
                 hint = close_matches(ing, ingredients)
-                bad(pdoc, loc + ("ingredients", k), f"no ingredient {ing!r}" + (
-                    f" (did you mean {hint[0]!r}?)" if hint else ""))
+                bad(
+                    pdoc,
+                    loc + ("ingredients", k),
+                    f"no ingredient {ing!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                )
         for k, rid in enumerate(proto.exempt_rules):
             if rid not in rules:
                 hint = close_matches(rid, rules)
-                bad(pdoc, loc + ("exempt_rules", k), f"no rule {rid!r}" + (
-                    f" (did you mean {hint[0]!r}?)" if hint else ""))
+                bad(
+                    pdoc,
+                    loc + ("exempt_rules", k),
+                    f"no rule {rid!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                )
         for dup in _dupes(ph.id for ph in proto.phases):
             bad(pdoc, loc + ("phases",), f"duplicate phase id {dup!r}")
         for k, phase in enumerate(proto.phases):
@@ -443,8 +460,13 @@ def _conjunct_gaps(trigger: Trigger, shipped: list[Trigger], loc: Loc) -> list[t
     if akin:
         return akin[0]
     was = "; ".join(_show(s) for s in shipped)
-    return [(loc, f"{_show(trigger)} is an added condition that must also hold, so the rule "
-                  f"fires less often; the shipped rule has {was}")]
+    return [
+        (
+            loc,
+            f"{_show(trigger)} is an added condition that must also hold, so the rule "
+            f"fires less often; the shipped rule has {was}",
+        )
+    ]
 
 
 def _akin(a: Trigger, b: Trigger) -> bool:
@@ -471,9 +493,11 @@ def _trigger_gaps(mine: Trigger, shipped: Trigger, loc: Loc) -> list[tuple[Loc, 
         if any(not gaps for gaps in tries):
             return []
         same = [gaps for gaps, o in zip(tries, mine.any, strict=True) if type(o) is type(shipped)]
-        return same[0] if same else [
-            (loc + ("any",), f"no option fires where the shipped {_show(shipped)} does")
-        ]
+        return (
+            same[0]
+            if same
+            else [(loc + ("any",), f"no option fires where the shipped {_show(shipped)} does")]
+        )
     if type(mine) is not type(shipped):
         return [(loc, f"{_show(mine)} does not fire where the shipped {_show(shipped)} does")]
     return [(loc + (key,), msg) for key, msg in _limit_gaps(mine, shipped)]
@@ -483,26 +507,48 @@ def _limit_gaps(mine: Trigger, shipped: Trigger) -> list[tuple[str, str]]:
     """Each key of two triggers of one kind where `mine` is weaker, and what shipped has."""
     if isinstance(mine, AgeBelow) and isinstance(shipped, AgeBelow):
         if mine.age_below < shipped.age_below:
-            return [("age_below", f"age_below: {mine.age_below} lets younger patients through; "
-                                  f"the shipped data has age_below: {shipped.age_below}")]
+            return [
+                (
+                    "age_below",
+                    f"age_below: {mine.age_below} lets younger patients through; "
+                    f"the shipped data has age_below: {shipped.age_below}",
+                )
+            ]
     elif isinstance(mine, AgeAbove) and isinstance(shipped, AgeAbove):
         if mine.age_above > shipped.age_above:
-            return [("age_above", f"age_above: {mine.age_above} lets older patients through; "
-                                  f"the shipped data has age_above: {shipped.age_above}")]
+            return [
+                (
+                    "age_above",
+                    f"age_above: {mine.age_above} lets older patients through; "
+                    f"the shipped data has age_above: {shipped.age_above}",
+                )
+            ]
     elif isinstance(mine, Flag) and isinstance(shipped, Flag):
         if mine.flag != shipped.flag:
-            return [("flag", f"flag: {mine.flag} fires on another flag; "
-                             f"the shipped data has flag: {shipped.flag}")]
+            return [
+                (
+                    "flag",
+                    f"flag: {mine.flag} fires on another flag; "
+                    f"the shipped data has flag: {shipped.flag}",
+                )
+            ]
     elif isinstance(mine, HasCondition) and isinstance(shipped, HasCondition):
         return _ids_gap("conditions", mine.conditions, shipped.conditions)
     elif isinstance(mine, TakesMedication) and isinstance(shipped, TakesMedication):
-        return [*_ids_gap("medications", mine.medications, shipped.medications),
-                *_washout_gap(mine.washout_days, shipped.washout_days)]
+        return [
+            *_ids_gap("medications", mine.medications, shipped.medications),
+            *_washout_gap(mine.washout_days, shipped.washout_days),
+        ]
     elif isinstance(mine, MedicationCount) and isinstance(shipped, MedicationCount):
         n, was = mine.medication_count_at_least, shipped.medication_count_at_least
         if n > was:
-            return [("medication_count_at_least", f"medication_count_at_least: {n} needs more "
-                     f"medications; the shipped data has medication_count_at_least: {was}")]
+            return [
+                (
+                    "medication_count_at_least",
+                    f"medication_count_at_least: {n} needs more "
+                    f"medications; the shipped data has medication_count_at_least: {was}",
+                )
+            ]
     return []  # ingredient_allergy and unrecognized_term have no limit to weaken
 
 
@@ -510,8 +556,13 @@ def _ids_gap(key: str, mine: list[str], shipped: list[str]) -> list[tuple[str, s
     missing = [i for i in shipped if i not in mine]
     if not missing:
         return []
-    return [(key, f"{key} leaves out {_listed(missing)}; "
-                  f"the shipped data has {key}: [{', '.join(shipped)}]")]
+    return [
+        (
+            key,
+            f"{key} leaves out {_listed(missing)}; "
+            f"the shipped data has {key}: [{', '.join(shipped)}]",
+        )
+    ]
 
 
 def _washout_gap(mine: int | None, shipped: int | None) -> list[tuple[str, str]]:
@@ -519,8 +570,9 @@ def _washout_gap(mine: int | None, shipped: int | None) -> list[tuple[str, str]]
     if mine is None or (shipped is not None and mine >= shipped):
         return []
     was = f"washout_days: {shipped}" if shipped else "no washout_days (it fires on any dose)"
-    return [("washout_days", f"washout_days: {mine} ends the wait sooner; the shipped data has "
-                             f"{was}")]
+    return [
+        ("washout_days", f"washout_days: {mine} ends the wait sooner; the shipped data has {was}")
+    ]
 
 
 # Where each kind of term lives in the files.
@@ -566,9 +618,12 @@ def _term_gaps(
     out += _reading_gaps(placed[meds], shipped.terms[meds], used)
     # A new medicine's name is judged in the medications above; here only the ingredients
     # an allergy must still find.
-    out += _reading_gaps([*placed[ings], *placed[meds]], [*shipped.terms[ings],
-                                                          *shipped.terms[meds]], ingredients,
-                         new_names=False)
+    out += _reading_gaps(
+        [*placed[ings], *placed[meds]],
+        [*shipped.terms[ings], *shipped.terms[meds]],
+        ingredients,
+        new_names=False,
+    )
     return out
 
 
@@ -591,16 +646,28 @@ def _names_kept(
     out = []
     for was in shipped:
         if was.id not in mine:
-            out.append(_problem(doc, section, f"term {was.id!r} is missing; the shipped data "
-                                              f"has it, named {', '.join(was.names)}"))
+            out.append(
+                _problem(
+                    doc,
+                    section,
+                    f"term {was.id!r} is missing; the shipped data "
+                    f"has it, named {', '.join(was.names)}",
+                )
+            )
             continue
         term, loc = mine[was.id]
         have = {_name_key(n) for n in term.names}
         lost = [n for n in was.names if _name_key(n) not in have]
         if lost:
-            out.append(_problem(doc, loc + ("names",), f"term {was.id!r} leaves out "
-                                f"{_listed(lost)}; the shipped data has names: "
-                                f"[{', '.join(was.names)}]"))
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("names",),
+                    f"term {was.id!r} leaves out "
+                    f"{_listed(lost)}; the shipped data has names: "
+                    f"[{', '.join(was.names)}]",
+                )
+            )
     return out
 
 
@@ -627,16 +694,31 @@ def _reading_gaps(
             now = {m.term: None for m in after.match(name)}
             lost = [t for t in was if t in used and t not in now]
             if lost:
-                why = ("the first term to list a name keeps it" if key in before.index
-                       else "a longer name hides the names inside it")
-                out.append(_problem(doc, loc + ("names", n), f"{name!r} is read as "
-                                    f"{_listed(now)} ({why}); the shipped data reads it as "
-                                    f"{_listed(was)}"))
+                why = (
+                    "the first term to list a name keeps it"
+                    if key in before.index
+                    else "a longer name hides the names inside it"
+                )
+                out.append(
+                    _problem(
+                        doc,
+                        loc + ("names", n),
+                        f"{name!r} is read as "
+                        f"{_listed(now)} ({why}); the shipped data reads it as "
+                        f"{_listed(was)}",
+                    )
+                )
             elif new_names and (not known or rest) and not any(t in used for t in now):
-                out.append(_problem(doc, loc + ("names", n), f"{name!r} is not known to the "
-                                    f"shipped data, which asks for review of it; on term "
-                                    f"{term.id!r}, which no rule uses, it would pass unseen: "
-                                    "add it to a term a rule uses, or leave it out"))
+                out.append(
+                    _problem(
+                        doc,
+                        loc + ("names", n),
+                        f"{name!r} is not known to the "
+                        f"shipped data, which asks for review of it; on term "
+                        f"{term.id!r}, which no rule uses, it would pass unseen: "
+                        "add it to a term a rule uses, or leave it out",
+                    )
+                )
     return out
 
 
@@ -652,14 +734,26 @@ def _protocol_gaps(protos: ProtocolsFile, doc: Document, shipped: Dataset) -> li
         loc: Loc = ("protocols", i)
         for k, rid in enumerate(proto.exempt_rules):
             if rid in shipped_rules and rid not in was.exempt_rules:
-                out.append(_problem(doc, loc + ("exempt_rules", k), f"protocol {proto.id!r} "
-                                    f"may not be exempt from rule {rid!r}; the shipped data "
-                                    f"exempts it from {_listed(was.exempt_rules)}"))
+                out.append(
+                    _problem(
+                        doc,
+                        loc + ("exempt_rules", k),
+                        f"protocol {proto.id!r} "
+                        f"may not be exempt from rule {rid!r}; the shipped data "
+                        f"exempts it from {_listed(was.exempt_rules)}",
+                    )
+                )
         lost = [x for x in was.ingredients if x not in proto.ingredients]
         if lost:
-            out.append(_problem(doc, loc + ("ingredients",), f"protocol {proto.id!r} leaves "
-                                f"out {_listed(lost)}, so an allergy to these goes unseen; the "
-                                f"shipped data has ingredients: [{', '.join(was.ingredients)}]"))
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("ingredients",),
+                    f"protocol {proto.id!r} leaves "
+                    f"out {_listed(lost)}, so an allergy to these goes unseen; the "
+                    f"shipped data has ingredients: [{', '.join(was.ingredients)}]",
+                )
+            )
     return out
 
 
@@ -682,16 +776,28 @@ def _care_gaps(
         item, loc = items[k], ("common", section, k)
         if item.rule is not None and item.rule != was.rule:
             shown = f"rule: {was.rule}" if was.rule else "no rule"
-            out.append(_problem(doc, loc + ("rule",), f"item {cid!r} would be dropped wherever "
-                                f"rule {item.rule!r} is exempt; the shipped item has {shown}"))
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("rule",),
+                    f"item {cid!r} would be dropped wherever "
+                    f"rule {item.rule!r} is exempt; the shipped item has {shown}",
+                )
+            )
         for key in _DURATIONS:
             want = _care_duration(was, key, shipped.rules)
             have = _care_duration(item, key, contra.rules)
             if want is not None and (have is None or have < want):
                 at = loc + (key,) if getattr(item, key) is not None else loc
                 got = f"{key}: {have}, shorter than shipped" if have is not None else f"no {key}"
-                out.append(_problem(doc, at, f"item {cid!r} has {got}; the shipped data has "
-                                             f"{key}: {want}{_from_rule(was, key)}"))
+                out.append(
+                    _problem(
+                        doc,
+                        at,
+                        f"item {cid!r} has {got}; the shipped data has "
+                        f"{key}: {want}{_from_rule(was, key)}",
+                    )
+                )
     return out
 
 

@@ -140,17 +140,20 @@ def test_chunks_spread_over_workers_come_back_in_input_order(jobs: int) -> None:
     assert shared == serial
     written = b"".join(text for text, _ in shared).decode().split("\n")
     assert written[-1] == ""  # every line ends with a newline
-    assert [json.loads(out)["patient_id"] for out in written[:-1]] == [
-        str(i) for i in range(2_345)
-    ]
+    assert [json.loads(out)["patient_id"] for out in written[:-1]] == [str(i) for i in range(2_345)]
     assert sum(len(kinds) for _, kinds in shared) == 2_345
 
 
 def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
     # null is not "not stated" (a left-out key is): an export's unknown must not read as no.
-    path = write_lines(tmp_path / "nulls.jsonl", [
-        '{"age": 40, "pregnant": null}', '{"age": 40, "id": null}', '{"age": 40}',
-    ])
+    path = write_lines(
+        tmp_path / "nulls.jsonl",
+        [
+            '{"age": 40, "pregnant": null}',
+            '{"age": 40, "id": null}',
+            '{"age": 40}',
+        ],
+    )
     code, out, _ = batch(path, "--jobs", "1")
     assert code == 6
     first, second, third = (json.loads(line) for line in out)
@@ -172,23 +175,32 @@ def test_an_error_line_is_compact_and_a_single_error_is_counted_in_the_singular(
 
 def test_half_a_character_is_that_lines_error_and_a_whole_one_passes(tmp_path: Path) -> None:
     # "\ud800" alone is not a character: it could not be written out, so it is refused.
-    path = write_lines(tmp_path / "escapes.jsonl", [
-        '{"age": 40, "id": "P\\ud800"}', '{"age": 40, "id": "\\ud83d\\ude00"}',
-    ])
+    path = write_lines(
+        tmp_path / "escapes.jsonl",
+        [
+            '{"age": 40, "id": "P\\ud800"}',
+            '{"age": 40, "id": "\\ud83d\\ude00"}',
+        ],
+    )
     code, out, _ = batch(path, "--jobs", "1")
     assert code == 6
     first, second = (json.loads(line) for line in out)
     assert first["line"] == 1 and "half a character" in first["error"]
-    assert second["patient_id"] == "\U0001F600"
+    assert second["patient_id"] == "\U0001f600"
 
 
 def test_half_a_character_in_a_key_or_a_line_nested_too_deep_is_only_that_lines_error(
     tmp_path: Path,
 ) -> None:
     deep = '{"age": 40, "x": ' + "[" * 400 + "null" + "]" * 400 + "}"
-    path = write_lines(tmp_path / "odd.jsonl", [
-        '{"age": 40, "\\ud800": "\\udc00"}', deep, '{"age": 40}',
-    ])
+    path = write_lines(
+        tmp_path / "odd.jsonl",
+        [
+            '{"age": 40, "\\ud800": "\\udc00"}',
+            deep,
+            '{"age": 40}',
+        ],
+    )
     for jobs in ("1", "2"):
         code, out, _ = batch(path, "--jobs", jobs)
         assert code == 6

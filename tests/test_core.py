@@ -66,13 +66,22 @@ def test_the_cached_dataset_is_the_validated_one_converted() -> None:
 
 def _patients() -> list[dict[str, Any]]:
     return [
-        {"id": "P-1", "birth_date": "1980-02-29", "medications": [
-            {"name": "ibuprofen", "last_dose": "2026-11-20"}], "sex": "female"},
+        {
+            "id": "P-1",
+            "birth_date": "1980-02-29",
+            "medications": [{"name": "ibuprofen", "last_dose": "2026-11-20"}],
+            "sex": "female",
+        },
         {"age": 90, "conditions": ["eczema", "zorblaxitis"], "allergies": ["lidocaine"]},
-        {"age": 30, "pregnant": True, "fever": False, "sessions_done": ["2026-11-03"],
-         "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
-         "medications": ["warfarin"], "conditions": [{"name": "herpes zoster",
-                                                       "resolved_on": "2026-12-10"}]},
+        {
+            "age": 30,
+            "pregnant": True,
+            "fever": False,
+            "sessions_done": ["2026-11-03"],
+            "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
+            "medications": ["warfarin"],
+            "conditions": [{"name": "herpes zoster", "resolved_on": "2026-12-10"}],
+        },
         {"id": "ünïcödé — 名前", "age": 17},
     ]
 

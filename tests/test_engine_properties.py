@@ -23,9 +23,7 @@ from meso_cli.validation import validate
 
 DATA = load_dataset(packaged_data_dir())
 ON = date(2026, 11, 22)
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 PROTOCOLS = [None, *DATA.protocols]
 CONDITION_NAMES = [n for t in DATA.terms[TermKind.CONDITION] for n in t.names]
 MEDICATION_NAMES = [n for t in DATA.terms[TermKind.MEDICATION] for n in t.names]
@@ -66,9 +64,7 @@ def _names(pool: list[str]) -> st.SearchStrategy[Any]:
 
 def _entries(pool: list[str], dated_key: str) -> st.SearchStrategy[list[object]]:
     """Bare names, {name} mappings, or {name, <dated_key>} mappings from *pool*."""
-    dated = st.fixed_dictionaries(
-        {"name": st.sampled_from(pool), dated_key: iso_dates.map(str)}
-    )
+    dated = st.fixed_dictionaries({"name": st.sampled_from(pool), dated_key: iso_dates.map(str)})
     return st.lists(st.one_of(_names(pool), dated), max_size=4)
 
 
@@ -88,8 +84,7 @@ def valid_records(draw: st.DrawFn) -> dict[str, Any]:
             record[flag] = draw(st.booleans())
     record["conditions"] = draw(conditions)
     record["medications"] = draw(medications)
-    record["allergies"] = draw(st.lists(st.sampled_from(INGREDIENT_NAMES) | gibberish,
-                                        max_size=3))
+    record["allergies"] = draw(st.lists(st.sampled_from(INGREDIENT_NAMES) | gibberish, max_size=3))
     if draw(st.booleans()):
         start = draw(iso_dates)
         record["sun_exposure"] = [{"from": str(start), "to": str(start + timedelta(days=9))}]
@@ -101,10 +96,16 @@ def valid_records(draw: st.DrawFn) -> dict[str, Any]:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-    | iso_dates.map(str) | iso_dates,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | iso_dates.map(str)
+    | iso_dates,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 FIELDS = list(Patient.model_fields) + ["from", "to", "name", "resolved_on", "last_dose"]
@@ -134,8 +135,11 @@ def _screen_all_ways(patient: Patient, protocol_index: int, on: date) -> None:
 
 
 @SETTINGS
-@given(record=any_records(), protocol_index=st.integers(0, len(PROTOCOLS) - 1),
-       on=st.dates(date(2000, 1, 1), date(2040, 1, 1)))
+@given(
+    record=any_records(),
+    protocol_index=st.integers(0, len(PROTOCOLS) - 1),
+    on=st.dates(date(2000, 1, 1), date(2040, 1, 1)),
+)
 def test_validation_fails_cleanly_and_the_engine_never_crashes(
     record: Any, protocol_index: int, on: date
 ) -> None:
@@ -201,8 +205,9 @@ def test_an_active_exclude_condition_is_never_eligible(
 @given(
     record=valid_records(),
     words=st.lists(gibberish, min_size=1, max_size=4, unique=True),
-    where=st.lists(st.sampled_from(["conditions", "medications", "allergies"]), min_size=4,
-                   max_size=4),
+    where=st.lists(
+        st.sampled_from(["conditions", "medications", "allergies"]), min_size=4, max_size=4
+    ),
     protocol_index=st.integers(0, len(PROTOCOLS) - 1),
     clear=st.booleans(),
 )
@@ -213,8 +218,13 @@ def test_an_unrecognized_term_is_never_dropped(
         record[key] = [*record[key], word]
     patient = Patient.model_validate(record)
     try:
-        result = screen(patient, PROTOCOLS[protocol_index], DATA, on=ON,
-                        clear=["unrecognized-term"] if clear else [])
+        result = screen(
+            patient,
+            PROTOCOLS[protocol_index],
+            DATA,
+            on=ON,
+            clear=["unrecognized-term"] if clear else [],
+        )
     except MesoError:
         assume(False)
         return

@@ -24,14 +24,23 @@ runner = CliRunner()
 
 
 def meso(
-    *args: str, env: dict[str, str] | None = None, stdout: int | None = subprocess.PIPE,
-    input: bytes | None = None, cwd: Path | None = None,
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdout: int | None = subprocess.PIPE,
+    input: bytes | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     inherited = {k: v for k, v in os.environ.items() if k not in ("MESO_DEBUG", "MESO_DATA_DIR")}
     full_env = {**inherited, "NO_COLOR": "1", "COLUMNS": "100", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "meso_cli", *args], stdout=stdout, stderr=subprocess.PIPE,
-        input=input, env=full_env, cwd=cwd, timeout=60, check=False,
+        [sys.executable, "-m", "meso_cli", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        input=input,
+        env=full_env,
+        cwd=cwd,
+        timeout=60,
+        check=False,
     )
 
 
@@ -59,8 +68,9 @@ def buggy(tmp_path: Path) -> dict[str, str]:
     return {"PYTHONPATH": str(hook)}
 
 
-def test_bug_exits_1_with_one_line_and_no_patient_data(tmp_path: Path, buggy: dict[str, str]
-                                                        ) -> None:
+def test_bug_exits_1_with_one_line_and_no_patient_data(
+    tmp_path: Path, buggy: dict[str, str]
+) -> None:
     result = meso("screen", str(tmp_path / "p.yaml"), "--on", ON, "--json", env=buggy)
     err = result.stderr.decode()
     assert result.returncode == 1, err
@@ -131,15 +141,16 @@ def test_a_batch_cut_short_by_its_reader_does_not_claim_success() -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file descriptors")
 @pytest.mark.parametrize("args", [["screen", "{p}"], ["rules"], ["--version"], ["batch", "-"]])
-def test_a_closed_standard_output_is_one_line_and_exit_2(
-    tmp_path: Path, args: list[str]
-) -> None:
+def test_a_closed_standard_output_is_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
     patient = tmp_path / "p.yaml"
     patient.write_text("age: 40\n")
     command = [sys.executable, "-m", "meso_cli", *[a.replace("{p}", str(patient)) for a in args]]
     result = subprocess.run(
         ["sh", "-c", '"$@" >&-', "sh", *command],
-        stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60, check=False,
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert result.stderr == b"meso: error: standard output is closed; nothing could be written\n"
@@ -184,13 +195,29 @@ def test_full_disk_is_an_error_not_a_bug(args: list[str]) -> None:
 # --- nothing half-written ------------------------------------------------------------------
 
 
-def _plan_ics(tmp_path: Path, target: Path, *, preexec: object = None
-              ) -> subprocess.CompletedProcess[bytes]:
+def _plan_ics(
+    tmp_path: Path, target: Path, *, preexec: object = None
+) -> subprocess.CompletedProcess[bytes]:
     (tmp_path / "p.yaml").write_text("age: 40\n")
     return subprocess.run(
-        [sys.executable, "-m", "meso_cli", "plan", str(tmp_path / "p.yaml"), "-p", "hair",
-         "--on", ON, "--ics", str(target), "--json"],
-        capture_output=True, timeout=60, check=False, preexec_fn=preexec,  # type: ignore[arg-type]
+        [
+            sys.executable,
+            "-m",
+            "meso_cli",
+            "plan",
+            str(tmp_path / "p.yaml"),
+            "-p",
+            "hair",
+            "--on",
+            ON,
+            "--ics",
+            str(target),
+            "--json",
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+        preexec_fn=preexec,  # type: ignore[arg-type]
     )
 
 
@@ -255,8 +282,9 @@ def test_json_names_the_data_and_tool_versions_and_data_dir_changes_it(tmp_path:
 
     same = tmp_path / "same"
     shutil.copytree(packaged_data_dir(), same)
-    assert _screen_json(patient, "--data-dir", str(same))["data_version"] == shipped[
-        "data_version"], "the hash is of the contents, not of where the files live"
+    assert (
+        _screen_json(patient, "--data-dir", str(same))["data_version"] == shipped["data_version"]
+    ), "the hash is of the contents, not of where the files live"
 
     edited = tmp_path / "edited"
     shutil.copytree(packaged_data_dir(), edited)
@@ -332,7 +360,10 @@ def test_a_stopped_batch_with_workers_ends_at_once_with_one_line(
     with out.open("wb") as stdout, err.open("wb") as stderr:
         proc = subprocess.Popen(
             [sys.executable, "-m", "meso_cli", "batch", "-", "--on", ON, "--jobs", "2"],
-            stdin=subprocess.PIPE, stdout=stdout, stderr=stderr, start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,
         )
     assert proc.stdin is not None
     with proc.stdin:

@@ -132,8 +132,9 @@ def test_output_must_be_markdown_or_html(tmp_path: Path) -> None:
 def test_markdown_shows_a_typed_id_and_clinic_as_text_not_markup(tmp_path: Path) -> None:
     patient = tmp_path / "p.yaml"
     patient.write_text('id: "<script>x</script>"\nage: 40\n', encoding="utf-8")
-    code, out, err = meso("handout", str(patient), "-p", "hair", "--on", ON,
-                          "--clinic", "<b>Ada</b> [site](http://x)")
+    code, out, err = meso(
+        "handout", str(patient), "-p", "hair", "--on", ON, "--clinic", "<b>Ada</b> [site](http://x)"
+    )
     assert code == 0, err
     assert "<script>" not in out and "<b>" not in out and "](" not in out
     assert r"\<script\>x\</script\>" in out

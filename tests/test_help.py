@@ -125,7 +125,9 @@ def test_every_command_is_registered_on_its_own_when_it_runs() -> None:
     for name in top:
         done = subprocess.run(
             [sys.executable, "-m", "meso_cli", name, "--help"],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, (name, done.stderr)
         assert f"meso {name}" in done.stdout
@@ -134,7 +136,9 @@ def test_every_command_is_registered_on_its_own_when_it_runs() -> None:
 def test_a_mistyped_command_is_answered_with_the_right_one() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "meso_cli", "scren", "x.yaml"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 2
     assert "screen" in done.stderr

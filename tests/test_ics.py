@@ -95,8 +95,11 @@ def test_patients_without_id_get_a_content_hash_that_survives_done_sessions(
     assert patient_key(a) == patient_key(b)
     assert patient_key(a) != patient_key(c)
     # What changes over a course (medicines, holidays) leaves the key, and so the UIDs, alone.
-    d = patient(sex="female", medications=[{"name": "ibuprofen", "last_dose": "2026-11-01"}],
-                sun_exposure=[{"from": "2027-02-01", "to": "2027-02-14"}])
+    d = patient(
+        sex="female",
+        medications=[{"name": "ibuprofen", "last_dose": "2026-11-01"}],
+        sun_exposure=[{"from": "2027-02-01", "to": "2027-02-14"}],
+    )
     assert patient_key(a) == patient_key(d)
     assert patient_key(a).startswith("anon-")
     assert patient_key(patient(id="P 1/x")) == "P%201%2Fx"

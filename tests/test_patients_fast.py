@@ -27,9 +27,7 @@ from meso_cli.patients import from_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "patient.yaml"
-SETTINGS = settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- strategies --------------------------------------------------------------------------
 # Each key gets a good value most of the time and a near miss now and then, so that values
@@ -44,12 +42,34 @@ padded_dates = st.tuples(st.sampled_from([" ", "\t", "\n", "  "]), real_dates, s
 )
 near_dates: st.SearchStrategy[Any] = st.one_of(
     padded_dates,
-    st.sampled_from([
-        "2026-02-30", "2026-13-01", "2026-00-10", "0000-01-01", "2026-1-1", "20260101",
-        "2026/01/01", "2026-01-01T00:00", "2026-W01-1", "1899-12-31", "", "today",
-        "２０２６-01-01", "٢٠٢٦-٠١-٠١", "2026-０1-01",
-        date(1899, 12, 31), date(1, 1, 1), 1988, 20260101, 1988.0, True, None, [], {},
-    ]),
+    st.sampled_from(
+        [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "0000-01-01",
+            "2026-1-1",
+            "20260101",
+            "2026/01/01",
+            "2026-01-01T00:00",
+            "2026-W01-1",
+            "1899-12-31",
+            "",
+            "today",
+            "２０２６-01-01",
+            "٢٠٢٦-٠١-٠١",
+            "2026-０1-01",
+            date(1899, 12, 31),
+            date(1, 1, 1),
+            1988,
+            20260101,
+            1988.0,
+            True,
+            None,
+            [],
+            {},
+        ]
+    ),
     st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
     st.dates(max_value=date(1899, 12, 31)) | st.dates(max_value=date(1899, 12, 31)).map(str),
     st.text(alphabet="0123456789-０１٢ ", min_size=8, max_size=12),
@@ -61,13 +81,19 @@ near_names = st.sampled_from(["", "x" * 201, 7, 1.5, True, None, ["warfarin"], {
 any_names = st.one_of(good_names, good_names, near_names)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),
-    real_dates, st.datetimes(),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    real_dates,
+    st.datetimes(),
 )
 junk = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -101,8 +127,12 @@ def near_entries(key: str) -> st.SearchStrategy[Any]:
     other = "resolved_on" if key == "last_dose" else "last_dose"
     mapping = st.fixed_dictionaries(
         {"name": any_names},
-        optional={key: any_dates, other: good_dates, "note": st.text(max_size=5),
-                  "Name": good_names},
+        optional={
+            key: any_dates,
+            other: good_dates,
+            "note": st.text(max_size=5),
+            "Name": good_names,
+        },
     )
     nameless = st.fixed_dictionaries({}, optional={key: good_dates, "note": st.text(max_size=5)})
     return st.one_of(good_entries(key), mapping, mapping, nameless, junk)
@@ -131,13 +161,22 @@ def near_periods(draw: st.DrawFn) -> Any:
         first, second = (start, end) if draw(st.booleans()) else (str(start), str(end))
     else:
         first, second = draw(any_dates), draw(any_dates)
-    names = draw(st.sampled_from([
-        ("from", "to"), ("from", "to"), ("start", "end"), ("from", "end"), ("start", "to"),
-        ("to", "from"),
-    ]))
+    names = draw(
+        st.sampled_from(
+            [
+                ("from", "to"),
+                ("from", "to"),
+                ("start", "end"),
+                ("from", "end"),
+                ("start", "to"),
+                ("to", "from"),
+            ]
+        )
+    )
     period: dict[str, Any] = {names[0]: first, names[1]: second}
-    for extra in draw(st.lists(st.sampled_from(["from", "to", "start", "end", "note"]),
-                               max_size=2)):
+    for extra in draw(
+        st.lists(st.sampled_from(["from", "to", "start", "end", "note"]), max_size=2)
+    ):
         period.setdefault(extra, draw(any_dates))
     if draw(st.integers(0, 5)) == 0:
         period.pop(draw(st.sampled_from(["from", "to"])), None)
@@ -196,21 +235,27 @@ OTHER_FORMS: dict[str, st.SearchStrategy[Any]] = {
     "birth_date": padded_dates,
     "conditions": st.one_of(
         st.lists(good_entries("resolved_on"), max_size=3).map(tuple),
-        st.lists(st.fixed_dictionaries({"name": good_names, "resolved_on": padded_dates}),
-                 min_size=1, max_size=2),
+        st.lists(
+            st.fixed_dictionaries({"name": good_names, "resolved_on": padded_dates}),
+            min_size=1,
+            max_size=2,
+        ),
     ),
     "medications": st.one_of(
         st.lists(good_entries("last_dose"), max_size=3).map(tuple),
-        st.lists(st.fixed_dictionaries({"name": good_names, "last_dose": padded_dates}),
-                 min_size=1, max_size=2),
+        st.lists(
+            st.fixed_dictionaries({"name": good_names, "last_dose": padded_dates}),
+            min_size=1,
+            max_size=2,
+        ),
     ),
     "allergies": st.lists(good_names, max_size=3).map(tuple),
     "sun_exposure": st.lists(
-        good_periods().map(lambda p: {"start": p["from"], "end": p["to"]}), min_size=1,
+        good_periods().map(lambda p: {"start": p["from"], "end": p["to"]}),
+        min_size=1,
         max_size=2,
     ),
-    "sessions_done": st.lists(padded_dates, min_size=1, max_size=1)
-    | good_sessions().map(tuple),
+    "sessions_done": st.lists(padded_dates, min_size=1, max_size=1) | good_sessions().map(tuple),
 }
 KEYS = list(Patient.model_fields)
 assert sorted(GOOD) == sorted(NEAR) == sorted(KEYS)
@@ -233,8 +278,9 @@ def patient_values(draw: st.DrawFn) -> Any:
     keys = list(dict.fromkeys(anchors + others))
     # One or two near misses at most, so that a single one decides the outcome.
     near = draw(st.sampled_from([0, 1, 1, 2])) if keys else 0
-    missed = set(draw(st.lists(st.sampled_from(keys), min_size=near, max_size=near)) if near
-                 else [])
+    missed = set(
+        draw(st.lists(st.sampled_from(keys), min_size=near, max_size=near)) if near else []
+    )
     for key in keys:
         if key not in missed:
             value[key] = draw(GOOD[key])

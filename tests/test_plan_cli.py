@@ -139,24 +139,47 @@ def test_a_known_deferral_moves_the_start_and_says_so(tmp_path: Path) -> None:
 def test_a_start_pushed_past_the_76th_birthday_by_closures_gets_no_plan(tmp_path: Path) -> None:
     # 75 on the start date, 76 on the first open day: the age is counted on the session day.
     who = write_patient(tmp_path, birth_date="1950-11-26")
-    result = run(who, "-p", "hair", "--on", "2026-11-23", "--start", "2026-11-25",
-                 "--closed", "2026-11-25..2026-11-30", "--json")
+    result = run(
+        who,
+        "-p",
+        "hair",
+        "--on",
+        "2026-11-23",
+        "--start",
+        "2026-11-25",
+        "--closed",
+        "2026-11-25..2026-11-30",
+        "--json",
+    )
     assert result.exit_code == 3, result.output
     p = plan_json(result)
     assert p["sessions"] == []
     assert p["screening"]["verdict"] == "review"
     assert [f["rule"] for f in p["screening"]["findings"]] == ["age-over-75"]
     assert "first open day is 2026-12-01" in p["warnings"][0]
-    cleared = run(who, "-p", "hair", "--on", "2026-11-23", "--start", "2026-11-25",
-                  "--closed", "2026-11-25..2026-11-30", "--clear", "age-over-75", "--json")
+    cleared = run(
+        who,
+        "-p",
+        "hair",
+        "--on",
+        "2026-11-23",
+        "--start",
+        "2026-11-25",
+        "--closed",
+        "2026-11-25..2026-11-30",
+        "--clear",
+        "age-over-75",
+        "--json",
+    )
     assert cleared.exit_code == 0, cleared.output
     assert plan_json(cleared)["sessions"][0]["date"] == "2026-12-01"
 
 
 def test_a_first_session_long_after_the_start_is_called_out(tmp_path: Path) -> None:
     who = write_patient(tmp_path)
-    result = run(who, "-p", "hair", "--on", "2026-11-23", "--closed", "2026-11-23..2027-01-31",
-                 "--json")
+    result = run(
+        who, "-p", "hair", "--on", "2026-11-23", "--closed", "2026-11-23..2027-01-31", "--json"
+    )
     assert result.exit_code == 0, result.output
     p = plan_json(result)
     assert p["sessions"][0]["date"] == "2027-02-01"

@@ -183,15 +183,17 @@ def test_file_with_options_says_so_in_the_human_output(tmp_path: Path) -> None:
 
 
 def test_merge_rules() -> None:
-    base = to_core(Patient.model_validate(
-        {
-            "age": 30,
-            "conditions": ["eczema"],
-            "medications": ["aspirin"],
-            "allergies": ["lidocaine"],
-            "sun_exposure": [{"from": "2027-01-01", "to": "2027-01-02"}],
-        }
-    ))
+    base = to_core(
+        Patient.model_validate(
+            {
+                "age": 30,
+                "conditions": ["eczema"],
+                "medications": ["aspirin"],
+                "allergies": ["lidocaine"],
+                "sun_exposure": [{"from": "2027-01-01", "to": "2027-01-02"}],
+            }
+        )
+    )
     merged, notes = quick_patient(
         QuickOptions(
             birth_date=date(1990, 1, 1),

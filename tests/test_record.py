@@ -114,8 +114,7 @@ def test_equality_by_type_and_values() -> None:
     # The same fields and values in another class are not equal, nor is a subclass.
     assert Point(x=1) != Spot(x=1)
     assert Spot(x=1) != Point(x=1)
-    assert core.Interval(min=1, target=2, max=3) != core.Cadence(min=1, target=2, max=3,
-                                                                 per_week=1)
+    assert core.Interval(min=1, target=2, max=3) != core.Cadence(min=1, target=2, max=3, per_week=1)
     assert Point(x=1) != (1, 0, [])
     assert Point(x=1) != {"x": 1, "y": 0, "tags": []}
 

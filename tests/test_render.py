@@ -230,6 +230,4 @@ def test_each_finding_shows_action_rule_term_advice_and_sources(data: Dataset) -
         "    allergy to Lidocaine (local anaesthetic), an ingredient of hair",
         "    → Do not use a solution that contains it; check the label of the clinic's",
     ]
-    assert (
-        "    sources: 000_83a82c1e611c96ee.txt, 001_8b0821896358e5d6.txt,"
-    ) in text.splitlines()
+    assert ("    sources: 000_83a82c1e611c96ee.txt, 001_8b0821896358e5d6.txt,") in text.splitlines()

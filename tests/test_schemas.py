@@ -85,8 +85,14 @@ def test_patient_schema_rejects_an_unknown_key() -> None:
         {"age": 40, "id": ""},
     ],
     ids=[
-        "neither-age-nor-birth-date", "null-age", "null-last-dose", "empty-name",
-        "long-name", "too-many-entries", "same-session-twice", "empty-id",
+        "neither-age-nor-birth-date",
+        "null-age",
+        "null-last-dose",
+        "empty-name",
+        "long-name",
+        "too-many-entries",
+        "same-session-twice",
+        "empty-id",
     ],
 )
 def test_patient_schema_refuses_what_meso_refuses(record: dict[str, Any]) -> None:
@@ -97,8 +103,10 @@ def test_patient_schema_refuses_what_meso_refuses(record: dict[str, Any]) -> Non
 
 @pytest.mark.parametrize(
     ("name", "fields"),
-    [("screening", {"schema_version", "meso_version", "data_version", "not_applicable"}),
-     ("plan", {"schema_version", "meso_version", "start_moved_from"})],
+    [
+        ("screening", {"schema_version", "meso_version", "data_version", "not_applicable"}),
+        ("plan", {"schema_version", "meso_version", "start_moved_from"}),
+    ],
 )
 def test_output_schemas_require_every_field_meso_always_writes(name: str, fields: set[str]) -> None:
     # A script may rely on a key being there, null or not: defaults are written too.

@@ -468,8 +468,9 @@ def test_two_medicines_in_one_entry_count_as_two_for_a_heart_patient(data: Datas
     assert "2 medications" in s.findings[0].detail
 
 
-@pytest.mark.parametrize("typed", ["bisoprolol and ramipril", "bisoprolol, ramipril",
-                                   "bisoprolol/ramipril"])
+@pytest.mark.parametrize(
+    "typed", ["bisoprolol and ramipril", "bisoprolol, ramipril", "bisoprolol/ramipril"]
+)
 def test_two_unknown_medicines_in_one_entry_count_as_two(data: Dataset, typed: str) -> None:
     # Clearing unrecognized-term says the names were checked, not that they are one medicine.
     s = run(data, conditions=["angina"], medications=[typed], clear=["unrecognized-term"])
@@ -478,15 +479,23 @@ def test_two_unknown_medicines_in_one_entry_count_as_two(data: Dataset, typed: s
 
 
 def test_one_medicine_of_several_words_counts_as_one(data: Dataset) -> None:
-    s = run(data, conditions=["angina"], medications=["slow release nifedipine"],
-            clear=["unrecognized-term"])
+    s = run(
+        data,
+        conditions=["angina"],
+        medications=["slow release nifedipine"],
+        clear=["unrecognized-term"],
+    )
     assert "cardiac-polypharmacy" not in rules(s)
 
 
 def test_an_age_limit_crossed_during_a_deferral_is_reported(data: Dataset) -> None:
     # 75 today, 76 when the washout ends: the first session would be at 76.
-    s = run(data, birth_date="1950-11-26", on=date(2026, 11, 23),
-            medications=[{"name": "ibuprofen", "last_dose": "2026-11-22"}])
+    s = run(
+        data,
+        birth_date="1950-11-26",
+        on=date(2026, 11, 23),
+        medications=[{"name": "ibuprofen", "last_dose": "2026-11-22"}],
+    )
     assert rules(s) == ["nsaid-washout", "age-over-75"]
     assert s.verdict is Verdict.REVIEW
     assert s.earliest_start == date(2026, 11, 29)

@@ -222,6 +222,8 @@ On = Annotated[
     typer.Option("--on", help="Reference date YYYY-MM-DD (default: today).", show_default=False),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON, and nothing else, on stdout.")]
+
+
 def _complete_review_rules(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
     from meso_cli.cli.complete import review_rules
 

@@ -42,7 +42,5 @@ def review_rules(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
     if data is None:
         return []
     return [
-        (r.id, r.title)
-        for r in data.rules
-        if clearable(r) and r.id.startswith(incomplete.lower())
+        (r.id, r.title) for r in data.rules if clearable(r) and r.id.startswith(incomplete.lower())
     ]

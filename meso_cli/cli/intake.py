@@ -39,8 +39,10 @@ def _read(prompt: str) -> str:
         except (EOFError, KeyboardInterrupt):
             raise _Cancelled from None
         if not is_text(answer):
-            _say("    ! that is not UTF-8 text (is the terminal set to another encoding?); "
-                 "type it again")
+            _say(
+                "    ! that is not UTF-8 text (is the terminal set to another encoding?); "
+                "type it again"
+            )
         elif len(answer) > MAX_ANSWER:
             _say(f"    ! {len(answer)} characters; at most {MAX_ANSWER}, type it again")
         else:

@@ -148,9 +148,7 @@ def screening_view(s: Screening) -> RenderableType:
 
 
 def rules_table(rules: list[Rule]) -> RenderableType:
-    table = Table(
-        title="Contraindication rules", box=box.SIMPLE_HEAD, pad_edge=False, expand=False
-    )
+    table = Table(title="Contraindication rules", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
     # Ids are typed back (--clear, `meso rules ID`): never cut them short.
     table.add_column("rule", no_wrap=True, min_width=max((len(r.id) for r in rules), default=4))
     table.add_column("action", no_wrap=True)
