@@ -12,6 +12,7 @@ and the median of each is taken, so a busy machine slows both sides alike.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,7 +168,7 @@ answer = []
 
 def read_only(raw, number, job):
     try:
-        batch.read_patient(raw, number)
+        batch.read_patient(raw, number, job.on)
     except batch.MesoError as exc:
         return batch._error(number, str(exc)), batch.ERROR
     if not answer:
@@ -192,19 +193,34 @@ def meso() -> list[str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(cmd: Sequence[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float, int]:
+class Run:
+    """A command, and what its environment adds to ours (a PYTHONPATH, a fresh cache)."""
+
+    def __init__(self, cmd: Sequence[str], env: dict[str, str] | None = None, fresh: bool = False):
+        self.cmd, self.env, self.fresh = list(cmd), env or {}, fresh
+
+
+def timed(cmd: Sequence[str] | Run, stdout: int | None = subprocess.DEVNULL) -> tuple[float, int]:
     """Wall seconds and the child's peak resident memory in KiB (ru_maxrss, Linux)."""
+    run = cmd if isinstance(cmd, Run) else Run(cmd)
+    env = {**ENV, **run.env}
+    fresh = tempfile.mkdtemp(prefix="meso-bench-cold-") if run.fresh else None
+    if fresh is not None:  # the very first call: an empty cache directory of its own
+        env["XDG_CACHE_HOME"] = fresh
+    cmd = run.cmd
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=ENV)
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if fresh is not None:
+        shutil.rmtree(fresh, ignore_errors=True)
     if proc.returncode not in (0, 3, 4, 5, 6):
         raise SystemExit(f"bench: {' '.join(cmd)} failed with exit {proc.returncode}")
     return elapsed, usage.ru_maxrss
 
 
-def alternate(commands: dict[str, Sequence[str]], rounds: int) -> dict[str, float]:
+def alternate(commands: dict[str, Sequence[str] | Run], rounds: int) -> dict[str, float]:
     """Median wall time of each command, running them in turn, round after round."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for cmd in commands.values():  # warm the disk cache and .pyc files, not counted
@@ -220,6 +236,19 @@ def row(figure: str, value: str, target: str, ok: bool | None, note: str = "") -
     print(f"| {figure:<54} | {value:>10} | {target:>7} | {mark:<6} | {note}")
 
 
+@contextlib.contextmanager
+def checkout(rev: str) -> Iterator[Path]:
+    """A temporary git work tree of `rev`, to run an earlier version beside this one."""
+    with tempfile.TemporaryDirectory(prefix="meso-bench-rev-") as tmp:
+        tree = Path(tmp) / "tree"
+        git = ["git", "-C", str(ROOT), "worktree"]
+        subprocess.run([*git, "add", "--detach", "-q", str(tree), rev], check=True)
+        try:
+            yield tree
+        finally:
+            subprocess.run([*git, "remove", "--force", str(tree)], check=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small files, few rounds")
@@ -227,6 +256,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--memory-lines", type=int, help="lines for peak memory (1,000,000)")
     parser.add_argument("--rounds", type=int, help="alternating rounds for startup (21)")
     parser.add_argument("--batch-rounds", type=int, help="alternating rounds for batch (3)")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="also run the batch of this git revision beside this one (lines per second)",
+    )
     args = parser.parse_args(argv)
     lines = args.lines or (10_000 if args.quick else 100_000)
     memory_lines = args.memory_lines or (100_000 if args.quick else 1_000_000)
@@ -244,12 +278,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"| {'figure':<54} | {'value':>10} | {'target':>7} | result | measured")
     print(f"|{'-' * 56}|{'-' * 12}|{'-' * 9}|--------|---------")
 
+    screen = [*exe, "screen", str(EXAMPLE), "--protocol", "hair", "--on", ON, "--json"]
+    plan = [*exe, "plan", str(EXAMPLE), "--protocol", "hair", "--on", ON, "--json"]
+    completion = {
+        "_MESO_COMPLETE": "complete_bash",
+        "COMP_WORDS": "meso plan -p ",
+        "COMP_CWORD": "3",
+    }
     startup = alternate(
         {
             "floor": [py, "-c", "import typer, pydantic, yaml"],
-            "screen": [*exe, "screen", str(EXAMPLE), "--protocol", "hair", "--on", ON, "--json"],
-            "plan": [*exe, "plan", str(EXAMPLE), "--protocol", "hair", "--on", ON, "--json"],
+            "screen": screen,
+            "plan": plan,
+            "screen cold": Run(screen, fresh=True),
+            "plan cold": Run(plan, fresh=True),
             "help": [*exe, "--help"],
+            "completion": Run(exe, completion),
         },
         rounds,
     )
@@ -260,30 +304,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         ms = f"{startup[name] * 1000:.0f} ms vs floor {floor * 1000:.0f} ms"
         row(figure, f"{value:.2f}", f"<= {target}", value <= target, ms)
 
-    ratio("screen", "meso screen FILE --json / import floor", 1.15)
-    ratio("plan", "meso plan FILE --protocol hair --json / import floor", 1.15)
-    ratio("help", "meso --help / import floor", 1.6)
+    ratio("screen", "meso screen FILE --json / import floor (warm)", 2.0)
+    ratio("plan", "meso plan FILE -p hair --json / import floor (warm)", 2.0)
+    ratio("screen cold", "the same screen, first call: empty cache directory", 2.5)
+    ratio("plan cold", "the same plan, first call: empty cache directory", 2.5)
+    ratio("help", "meso --help / import floor", 1.0)
+    ratio("completion", "completing `meso plan -p ` (bash) / import floor", 1.0)
 
     with tempfile.TemporaryDirectory(prefix="meso-bench-") as tmp:
         data = Path(tmp) / "patients.jsonl"
         generate(data, lines)
         base = [*exe, "batch", str(data), "--protocol", "hair", "--on", ON]
-        speed = alternate(
-            {
-                "plain": [py, "-c", PLAIN_PASS, str(data)],
-                "batch": base,
-                "floor": [py, "-c", READING_ONLY, *base[len(exe) :]],
-                "plan": [*base, "--plan"],
-                "jobs1": [*base, "--jobs", "1"],
-                "jobs2": [*base, "--jobs", "2"],
-            },
-            batch_rounds,
-        )
+        commands: dict[str, Sequence[str] | Run] = {
+            "plain": [py, "-c", PLAIN_PASS, str(data)],
+            "batch": base,
+            "floor": [py, "-c", READING_ONLY, *base[len(exe) :]],
+            "plan": [*base, "--plan"],
+            "jobs1": [*base, "--jobs", "1"],
+            "jobs2": [*base, "--jobs", "2"],
+        }
+        with contextlib.ExitStack() as stack:
+            if args.against:
+                tree = stack.enter_context(checkout(args.against))
+                earlier = [py, "-m", "meso_cli", *base[len(exe) :], "--jobs", "1"]
+                commands["against"] = Run(earlier, {"PYTHONPATH": str(tree)})
+            speed = alternate(commands, batch_rounds)
         plain = speed["plain"]
 
         def over_plain(name: str, figure: str, target: float) -> None:
             value = speed[name] / plain
-            note = f"{speed[name]:.2f} s vs plain pass {plain:.2f} s ({cores} jobs)"
+            note = f"{speed[name]:.2f} s vs plain pass {plain:.2f} s"
             row(figure, f"{value:.2f}", f"<= {target}", value <= target, note)
 
         over_plain("batch", f"meso batch, {lines:,} patients / plain json pass", 1.5)
@@ -301,6 +351,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if cores < 2:
             note += " (only one core here: not meaningful)"
         row("--jobs 2 speed-up over --jobs 1", f"{gain:.2f}x", ">= 1.6x", gain >= 1.6, note)
+        if args.against:
+            now, then = lines / speed["jobs1"], lines / speed["against"]
+            row(
+                f"batch --jobs 1 patients/s: this tree / {args.against}",
+                f"{now / then:.2f}",
+                ">= 1.0",
+                now >= then,
+                f"{now:,.0f} vs {then:,.0f} patients/s",
+            )
         data.unlink()
 
         big = Path(tmp) / "million.jsonl"

@@ -9,9 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from meso_cli.core import Dataset, Patient, Protocol, to_json
-from meso_cli.documents import MAX_DEPTH, Document, reject_nulls, reject_surrogates
+from meso_cli.documents import (
+    MAX_DEPTH,
+    Document,
+    reject_nulls,
+    reject_surrogates,
+    validate,
+)
 from meso_cli.errors import FileProblems, MesoError
+from meso_cli.models import Patient, Protocol
+from meso_cli.screening import Screener
 
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
@@ -32,7 +39,7 @@ Chunk = tuple[bytes, list[str]]  # output lines (UTF-8, each ended by a newline)
 class Job:
     """What every line is screened (or planned) against; built once per run."""
 
-    data: Dataset
+    screener: Screener
     protocol: Protocol | None
     on: date
     clear: tuple[str, ...] = ()
@@ -81,14 +88,16 @@ def _reject_constant(name: str) -> Any:
 _decode = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant).decode
 
 
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _error(number: int, message: str) -> str:
-    return to_json({"line": number, "error": message})  # compact, like the other lines
+    return _compact({"line": number, "error": message})  # compact, like the other lines
 
 
-def read_patient(raw: bytes, number: int) -> Patient:
-    """One line as a Patient, as strictly as a patient file is read (JSON only)."""
-    from meso_cli.patients import validated
-
+def read_patient(raw: bytes, number: int, on: date) -> Patient:
+    """One line as a Patient read for the reference date `on`, as strictly as a patient file
+    is read (JSON only)."""
     if len(raw) > MAX_LINE_BYTES:
         raise MesoError(f"line is over {MAX_LINE_BYTES} bytes, the limit for a patient")
     try:
@@ -120,7 +129,7 @@ def read_patient(raw: bytes, number: int) -> Patient:
             reject_nulls(doc)
         if "\\u" in text:
             reject_surrogates(doc)
-        return validated(doc)
+        return validate(doc, Patient, context={"on": on})
     except FileProblems as exc:
         raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
 
@@ -140,20 +149,14 @@ def _depth(value: Any) -> int:
 
 def screen_line(raw: bytes, number: int, job: Job) -> tuple[str, str]:
     """The output line for one input line (without newline) and what to count it as."""
-    from meso_cli.patients import date_problems
-    from meso_cli.screening import screen
-
     try:
-        patient = read_patient(raw, number)
-        problems = date_problems(patient, job.on)
-        if problems:
-            raise MesoError("; ".join(message for _, message in problems))
+        patient = read_patient(raw, number, job.on)
         if job.plan:
             return _plan_line(patient, job)
-        result = screen(patient, job.protocol, job.data, on=job.on, clear=job.clear)
+        result = job.screener.screen(patient, job.protocol, on=job.on, clear=job.clear)
     except MesoError as exc:
         return _error(number, str(exc)), ERROR
-    return to_json(result), result.verdict.value
+    return result.model_dump_json(), result.verdict.value
 
 
 def _plan_line(patient: Patient, job: Job) -> tuple[str, str]:
@@ -161,16 +164,15 @@ def _plan_line(patient: Patient, job: Job) -> tuple[str, str]:
     from meso_cli.planning import screen_and_plan
 
     assert job.protocol is not None  # Job refuses --plan without a protocol
-    made = screen_and_plan(patient, job.protocol, job.data, Clinic(), on=job.on, clear=job.clear)
-    return to_json(made), made.screening.verdict.value
+    made = screen_and_plan(
+        patient, job.protocol, job.screener, Clinic(), on=job.on, clear=job.clear
+    )
+    return made.model_dump_json(), made.screening.verdict.value
 
 
 def check_job(job: Job) -> None:
     """Fail once, before any line, on what would fail every line (e.g. a bad --clear)."""
-    from meso_cli.screening import screen
-
-    probe = Patient(age=30)
-    screen(probe, job.protocol, job.data, on=job.on, clear=job.clear)
+    job.screener.screen(Patient(age=30), job.protocol, on=job.on, clear=job.clear)
 
 
 # --- running over a stream -------------------------------------------------------------------

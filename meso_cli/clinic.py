@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from meso_cli.dates import parse_day
 from meso_cli.errors import MesoError, close_matches, unknown
-from meso_cli.record import Record, field
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -17,14 +17,9 @@ DEFAULT_OPEN_DAYS = frozenset(range(5))  # Monday to Friday
 # calendar with no open day within it is a mistake in --closed or --open-days, not a plan.
 HORIZON_YEARS = 3
 
-# Dates typed by hand outside these years are typos (9999 for 2026, 1026 for 2026): refused,
-# rather than planned around or carried into date arithmetic that overflows.
-FIRST_YEAR = 1900
-LAST_YEAR = 2100
-ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits only, unlike \d
 
-
-class Closure(Record, kw_only=False):
+@dataclass(frozen=True)
+class Closure:
     """Days the clinic is shut, both ends included."""
 
     first: date
@@ -34,7 +29,8 @@ class Closure(Record, kw_only=False):
         return str(self.first) if self.first == self.last else f"{self.first}..{self.last}"
 
 
-class Clinic(Record, kw_only=False):
+@dataclass(frozen=True)
+class Clinic:
     """Which days sessions can be given on. `holidays` maps a date to its holiday's name."""
 
     open_days: frozenset[int] = DEFAULT_OPEN_DAYS
@@ -118,34 +114,6 @@ def parse_closure(text: str) -> Closure:
     if last < first:
         raise MesoError(f"{what}: the range ends before it begins")
     return Closure(first, last)
-
-
-def parse_day(text: str, what: str, *, expected: str = "a date as YYYY-MM-DD") -> date:
-    """A date typed on the command line: exactly YYYY-MM-DD, a real day, in a sane year.
-
-    `what` opens the message (`--on '9999-12-20'`); `expected` says what the option takes.
-    Python's fromisoformat alone would also take 20261122 and 2026-W48-1.
-    """
-    value = text.strip()
-    if not ISO_DAY.fullmatch(value):
-        raise MesoError(f"{what}: expected {expected}")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise MesoError(f"{what}: expected {expected}; {value} is not a real date") from None
-    problem = year_problem(day)
-    if problem is not None:
-        raise MesoError(f"{what}: {problem}")
-    return day
-
-
-def year_problem(day: date) -> str | None:
-    """Why `day` cannot be a date meant for this tool, or None when its year is plausible."""
-    if day.year < FIRST_YEAR:
-        return f"{day} is before {FIRST_YEAR}; check the year"
-    if day.year > LAST_YEAR:
-        return f"{day} is after {LAST_YEAR}; check the year"
-    return None
 
 
 def public_holidays(country: str, years: Iterable[int] = ()) -> Mapping[date, str]:

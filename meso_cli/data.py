@@ -1,40 +1,42 @@
-"""Where the clinical data lives, and loading it: from the cache when it was validated before,
-else through `meso_cli.validation`. Nothing here imports pydantic, so a command that finds
-the data in the cache never pays for it."""
+"""The clinical data: where it lives, reading and validating it, and checking its parts
+against each other (and a clinic's copy against the shipped data). Every problem names file
+and line."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import sys
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
-from meso_cli.core import Dataset
+from pydantic import BaseModel
 
-DATA_FILES = ("contraindications.yaml", "protocols.yaml")
+from meso_cli.documents import Document, Loc, describe, parse, validate
+from meso_cli.errors import FileProblems, Problem, close_matches, file_error
+from meso_cli.files import DATA_FILES, decode, packaged_data_dir, read_bytes
+from meso_cli.models import (
+    AnyOf,
+    CareItem,
+    ContraindicationsFile,
+    Dataset,
+    HasCondition,
+    ProtocolsFile,
+    TakesMedication,
+    TermKind,
+    Trigger,
+)
+from meso_cli.shipped import REQUIRED_CARE, REQUIRED_PROTOCOLS, REQUIRED_RULES, against_shipped
+
+M = TypeVar("M", bound=BaseModel)
 
 
-def packaged_data_dir() -> Path:
-    """The data shipped in the wheel, or the repository's `data/` when run from source."""
-    here = Path(__file__).resolve().parent
-    installed = here / "data"
-    return installed if installed.is_dir() else here.parent / "data"
-
-
-def resolve_data_dir(option: str | None) -> Path:
-    chosen = option or os.environ.get("MESO_DATA_DIR") or None
-    return Path(chosen) if chosen else packaged_data_dir()
-
-
-def data_version(directory: Path) -> str:
+def data_version(files: dict[str, bytes]) -> str:
+    """The sha256 of the data files' names and bytes: the `data_version` of every output."""
     digest = hashlib.sha256()
     for name in DATA_FILES:
-        p = directory / name
         digest.update(name.encode() + b"\0")
-        if p.is_file():
-            digest.update(p.read_bytes())
+        digest.update(files.get(name, b""))
     return digest.hexdigest()
 
 
@@ -42,8 +44,6 @@ def require_directory(directory: Path) -> None:
     """Refuse what is not a data directory, saying what it is instead."""
     if directory.is_dir():
         return
-    from meso_cli.errors import file_error
-
     what = (
         "is a file, not a data directory (give the directory holding contraindications.yaml "
         "and protocols.yaml)"
@@ -55,122 +55,166 @@ def require_directory(directory: Path) -> None:
 
 @cache
 def load_dataset(directory: Path) -> Dataset:
-    """The validated, cross-checked data of a directory; every problem names file and line.
+    """Load, validate and cross-check a data directory; every problem names file and line.
 
-    A clinic's copy is also held against the shipped data (`validation.against_shipped`).
+    A clinic's copy is also held against the shipped data (`shipped.against_shipped`); the
+    shipped data needs no comparison.
     """
     require_directory(directory)
     shipped = packaged_data_dir()
     compare = directory.resolve() != shipped.resolve()
-    version = data_version(directory)
-    key = _cache_key(version, shipped if compare else None)
-    cached = _from_cache(key)
-    if cached is not None:
-        return cached
-    from meso_cli.models import to_core
-    from meso_cli.validation import validated
-
-    dataset: Dataset = to_core(validated(directory))
-    # Kept only if the files validated are the files the key was made from: a file saved
-    # while this ran must not be stored under the content it had before.
-    if dataset.version == version == data_version(directory):
-        _to_cache(key, dataset)
-    return dataset
-
-
-# Parsing and validating the YAML costs more than the rest of a `meso screen`, so a dataset that
-# passed validation is kept, pickled, in the user's cache directory. It is used only when its key
-# matches: the sha256 of the data files' bytes (and, for a clinic's copy, of the shipped data it
-# was held against), of the code that defines, checks and reads the data, and of the Python,
-# pydantic and pydantic-core versions (read from their files: importing pydantic is what the
-# cache saves). Any problem with the cache falls back to loading.
-_CODE_FILES = (
-    "core.py",
-    "record.py",
-    "models.py",
-    "data.py",
-    "validation.py",
-    "documents.py",
-    "matching.py",
-    "__init__.py",
-)
-
-
-def _validator_versions() -> bytes:
-    from importlib.util import find_spec
-
-    out = b""
-    for package, name in (("pydantic", "version.py"), ("pydantic_core", "__init__.py")):
-        spec = find_spec(package)
-        where = spec.origin if spec is not None else None
+    docs: dict[str, Document] = {}
+    read: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    for name in DATA_FILES:
+        path = str(directory / name)
         try:
-            out += Path(where).with_name(name).read_bytes() if where else b"?"
-        except OSError:
-            out += b"?"
+            read[name] = read_bytes(path)
+            docs[name] = parse(decode(read[name], path), path)
+        except FileProblems as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise FileProblems("invalid data", problems=problems)
+    contra = _validate_part(docs["contraindications.yaml"], ContraindicationsFile, problems)
+    protos = _validate_part(docs["protocols.yaml"], ProtocolsFile, problems)
+    if contra is None or protos is None:
+        raise FileProblems("invalid data", problems=problems)
+    problems += _cross_check(contra, protos, docs)
+    if compare:
+        problems += against_shipped(contra, protos, docs, load_dataset(shipped))
+    if problems:
+        raise FileProblems("invalid data", problems=problems)
+    return Dataset(
+        terms={
+            TermKind.CONDITION: contra.terms.conditions,
+            TermKind.MEDICATION: contra.terms.medications,
+            TermKind.INGREDIENT: protos.ingredients,
+        },
+        rules=contra.rules,
+        protocols=protos.protocols,
+        common_precare=protos.common.precare,
+        common_aftercare=protos.common.aftercare,
+        version=data_version(read),
+    )
+
+
+def _validate_part(doc: Document, model: type[M], problems: list[Problem]) -> M | None:
+    try:
+        return validate(doc, model)
+    except FileProblems as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _dupes(ids: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
+
+
+def _placed_triggers(triggers: Sequence[Trigger], loc: Loc) -> Iterable[tuple[Loc, Trigger]]:
+    """Every trigger with where it is written: the options of an `any:` in its place."""
+    for j, trig in enumerate(triggers):
+        if isinstance(trig, AnyOf):
+            yield from _placed_triggers(trig.any, loc + (j, "any"))
+        else:
+            yield loc + (j,), trig
+
+
+def _cross_check(
+    contra: ContraindicationsFile, protos: ProtocolsFile, docs: dict[str, Document]
+) -> list[Problem]:
+    cdoc, pdoc = docs["contraindications.yaml"], docs["protocols.yaml"]
+    out: list[Problem] = []
+
+    def bad(doc: Document, loc: Loc, msg: str) -> None:
+        out.append(Problem(doc.path, doc.line_of(loc), f"{describe(loc)}: {msg}"))
+
+    def known(doc: Document, loc: Loc, name: str, ids: Iterable[str], what: str) -> None:
+        """A reference to an id that must exist: `no rule 'x' (did you mean 'y'?)`."""
+        if name not in ids:
+            hint = close_matches(name, ids)
+            bad(doc, loc, f"{what} {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+
+    known_sources = set(contra.sources)
+    conditions = {t.id for t in contra.terms.conditions}
+    medications = {t.id for t in contra.terms.medications}
+    ingredients = {t.id for t in protos.ingredients}
+    rules = {r.id: r for r in contra.rules}
+
+    def check_sources(doc: Document, loc: Loc, sources: list[str]) -> None:
+        for i, source in enumerate(sources):
+            known(doc, loc + ("sources", i), source, known_sources, "unknown source")
+
+    for section, terms in (
+        ("conditions", contra.terms.conditions),
+        ("medications", contra.terms.medications),
+    ):
+        for dup in _dupes(t.id for t in terms):
+            bad(cdoc, ("terms", section), f"duplicate term id {dup!r}")
+        for i, t in enumerate(terms):
+            check_sources(cdoc, ("terms", section, i), t.sources)
+    for dup in _dupes(r.id for r in contra.rules):
+        bad(cdoc, ("rules",), f"duplicate rule id {dup!r}")
+    for i, rule in enumerate(contra.rules):
+        loc: Loc = ("rules", i)
+        check_sources(cdoc, loc, rule.sources)
+        for tloc, trig in _placed_triggers(rule.when, loc + ("when",)):
+            if isinstance(trig, HasCondition):
+                for k, term in enumerate(trig.conditions):
+                    known(cdoc, tloc + ("conditions", k), term, conditions, "no condition term")
+            elif isinstance(trig, TakesMedication):
+                for k, term in enumerate(trig.medications):
+                    known(cdoc, tloc + ("medications", k), term, medications, "no medication term")
+    for rid, action in REQUIRED_RULES.items():
+        if rid not in rules:
+            bad(cdoc, ("rules",), f"required rule {rid!r} is missing")
+        elif rules[rid].action.value not in (action, "exclude"):
+            # Not an order: a review can be cleared and a deferral ends by itself, so neither
+            # may stand in for the other. Only exclude is stricter than both.
+            idx = list(rules).index(rid)
+            bad(
+                cdoc,
+                ("rules", idx, "action"),
+                f"rule {rid!r} must stay {action!r} (or become 'exclude'), not "
+                f"{rules[rid].action.value!r}",
+            )
+
+    for dup in _dupes(t.id for t in protos.ingredients):
+        bad(pdoc, ("ingredients",), f"duplicate ingredient id {dup!r}")
+    for i, t in enumerate(protos.ingredients):
+        check_sources(pdoc, ("ingredients", i), t.sources)
+    for section in ("precare", "aftercare"):
+        items: list[CareItem] = getattr(protos.common, section)
+        for i, item in enumerate(items):
+            check_sources(pdoc, ("common", section, i), item.sources)
+            if item.rule is not None:
+                known(pdoc, ("common", section, i, "rule"), item.rule, rules, "no rule")
+        if REQUIRED_CARE[section] not in {c.id for c in items}:
+            bad(pdoc, ("common", section), f"item {REQUIRED_CARE[section]!r} is missing")
+    for dup in _dupes(p.id for p in protos.protocols):
+        bad(pdoc, ("protocols",), f"duplicate protocol id {dup!r}")
+    present = {p.id for p in protos.protocols}
+    for pid in REQUIRED_PROTOCOLS:
+        if pid not in present:
+            bad(pdoc, ("protocols",), f"required protocol {pid!r} is missing")
+    for i, proto in enumerate(protos.protocols):
+        loc = ("protocols", i)
+        check_sources(pdoc, loc, proto.sources)
+        for k, ing in enumerate(proto.ingredients):
+            known(pdoc, loc + ("ingredients", k), ing, ingredients, "no ingredient")
+        for k, rid in enumerate(proto.exempt_rules):
+            known(pdoc, loc + ("exempt_rules", k), rid, rules, "no rule")
+        for dup in _dupes(ph.id for ph in proto.phases):
+            bad(pdoc, loc + ("phases",), f"duplicate phase id {dup!r}")
+        for k, phase in enumerate(proto.phases):
+            check_sources(pdoc, loc + ("phases", k), phase.sources)
+            for dup in _dupes(str(c.per_week) for c in phase.per_week):
+                bad(pdoc, loc + ("phases", k, "per_week"), f"per_week {dup} listed twice")
+        if not proto.course_phases():
+            bad(pdoc, loc + ("phases",), "needs at least one phase that is not maintenance")
+        for section in ("precare", "aftercare"):
+            for k, item in enumerate(getattr(proto, section)):
+                check_sources(pdoc, loc + (section, k), item.sources)
+                if item.rule is not None:
+                    known(pdoc, loc + (section, k, "rule"), item.rule, rules, "no rule")
     return out
-
-
-def _cache_key(version: str, shipped: Path | None) -> str:
-    import yaml  # loaded already: the files are YAML
-
-    digest = hashlib.sha256(f"{sys.version}\0{yaml.__version__}\0".encode())
-    digest.update(_validator_versions())
-    digest.update(version.encode())
-    if shipped is not None:
-        digest.update(b"\0shipped\0" + data_version(shipped).encode())
-    here = Path(__file__).resolve().parent
-    for name in _CODE_FILES:
-        try:
-            digest.update((here / name).read_bytes())
-        except OSError:
-            digest.update(b"?")
-    return digest.hexdigest()
-
-
-def _cache_file(key: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "meso" / f"dataset-{key[:32]}.pickle"
-
-
-def _from_cache(key: str) -> Dataset | None:
-    import pickle
-
-    try:
-        stored = pickle.loads(_cache_file(key).read_bytes())
-    except Exception:  # missing, unreadable, truncated or from another version: load afresh
-        return None
-    if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
-        return None
-    dataset = stored[1]
-    return dataset if isinstance(dataset, Dataset) else None
-
-
-def _to_cache(key: str, dataset: Dataset) -> None:
-    import pickle
-
-    path = _cache_file(key)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(pickle.dumps((key, dataset), protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
-        _prune(path.parent)
-    except OSError:  # a read-only home or a full disk: the next run loads the YAML again
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-
-
-_KEEP = 16  # cached data sets kept: every edit of a data file makes a new one
-
-
-def _prune(folder: Path) -> None:
-    """Only the most recently written data sets stay; older ones are removed, and so are the
-    temporary files of writes cut short more than an hour ago."""
-    import time
-
-    kept = sorted(folder.glob("dataset-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in kept[_KEEP:]:
-        old.unlink(missing_ok=True)
-    for tmp in folder.glob("dataset-*.tmp"):
-        if tmp.stat().st_mtime < time.time() - 3600:
-            tmp.unlink(missing_ok=True)

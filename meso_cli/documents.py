@@ -1,4 +1,5 @@
-"""Reads YAML and JSON strictly, with the line each value starts on (no pydantic here)."""
+"""Reads YAML and JSON strictly, with the line each value starts on, and validates what it
+read into a model with every problem as `file:line: field: what is wrong`."""
 
 from __future__ import annotations
 
@@ -9,16 +10,17 @@ import json.decoder
 import json.scanner
 import math
 import re
-from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, get_args
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from meso_cli.errors import FileProblems, Problem, file_error
-from meso_cli.record import Record, field
+from meso_cli.errors import FileProblems, Problem, close_matches, file_error
 
-MAX_BYTES = 1 << 20  # a patient or data file is a few KiB; refuse anything absurd
+M = TypeVar("M", bound=BaseModel)
+
 MAX_DEPTH = 32
 
 Loc = tuple[str | int, ...]
@@ -30,7 +32,8 @@ _ALLOWED_TAGS = {
 }
 
 
-class Document(Record, kw_only=False, frozen=False):
+@dataclass
+class Document:
     """A parsed file, and the line on which each value starts."""
 
     path: str
@@ -47,48 +50,6 @@ class Document(Record, kw_only=False, frozen=False):
                 return self.lines[loc]
             loc = loc[:-1]
         return self.lines.get(())
-
-
-def read_text(path: str, stdin: Callable[[], bytes] | None = None) -> str:
-    """The text of a file (or `-`), refusing what is not a small UTF-8 text file."""
-    if path == "-":
-        if stdin is None:
-            raise file_error("<stdin>", None, "standard input is not available")
-        raw = stdin()
-        shown = "<stdin>"
-    else:
-        p = Path(path)
-        shown = path
-        try:
-            if not p.exists():
-                raise file_error(shown, None, "no such file")
-            if p.is_dir():
-                raise file_error(shown, None, "is a directory, expected a YAML or JSON file")
-            size = p.stat().st_size
-            if size > MAX_BYTES:
-                raise file_error(shown, None, f"file is {size} bytes; the limit is {MAX_BYTES}")
-            # Read at most one byte over the limit: /dev/zero or a FIFO reports size 0.
-            with p.open("rb") as handle:
-                raw = handle.read(MAX_BYTES + 1)
-        except OSError as exc:
-            raise file_error(shown, None, f"cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BYTES:
-        raise file_error(shown, None, f"input is over {MAX_BYTES} bytes")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]  # a byte-order mark from a Windows editor is harmless; drop it
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise file_error(shown, None, "UTF-16 text; save the file as UTF-8")
-    if b"\x00" in raw:
-        line = raw[: raw.index(b"\x00")].count(b"\n") + 1
-        raise file_error(shown, line, "binary file (NUL bytes), expected YAML or JSON text")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise file_error(shown, line, "not UTF-8 text; save the file as UTF-8") from None
-    if not text.strip():
-        raise file_error(shown, None, "file is empty, expected a YAML or JSON mapping")
-    return text
 
 
 def parse(text: str, path: str) -> Document:
@@ -135,7 +96,7 @@ def reject_surrogates(doc: Document) -> None:
         raise file_error(
             doc.path,
             doc.line_of(at),
-            f"{_describe(named) or 'top level'}: a \\u escape "
+            f"{describe(named) or 'top level'}: a \\u escape "
             "gives half a character (a lone UTF-16 surrogate such as \\ud800); fix the text",
         )
 
@@ -260,6 +221,10 @@ def _yaml_error(path: str, exc: yaml.YAMLError) -> FileProblems:
         # start>"; a file is one document.
         if "another document" in str(exc.problem) or "<document start>" in str(exc.problem):
             return file_error(path, at, "more than one YAML document; a file holds one")
+        # libyaml 0.2.6 (PyYAML 6.0.4's wheels) stops at 1,000 levels, before meso's own check
+        # of MAX_DEPTH sees the events: the same message, whichever limit is met first.
+        if "maximum nesting depth" in str(exc.problem):
+            return file_error(path, at, f"nested more than {MAX_DEPTH} levels deep")
         return file_error(path, at, f"invalid YAML: {exc.problem or exc.context}")
     return file_error(path, None, f"invalid YAML: {exc}")
 
@@ -338,7 +303,7 @@ def _number_kind(raw: str) -> str:
 
 
 def _scalar(node: yaml.ScalarNode, loc: Loc, doc: Document, line: int) -> Any:
-    where = _describe(loc) or "top level"
+    where = describe(loc) or "top level"
     raw = str(node.value)
     try:
         value = _constructor.yaml_constructors[node.tag](_constructor, node)
@@ -417,7 +382,7 @@ def _yaml_kind(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _describe(loc: Sequence[str | int]) -> str:
+def describe(loc: Sequence[str | int]) -> str:
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -441,10 +406,124 @@ def reject_nulls(doc: Document) -> None:
         Problem(
             doc.path,
             doc.line_of(loc),
-            f"{_describe(loc) or 'top level'}: empty value "
+            f"{describe(loc) or 'top level'}: empty value "
             "(null); give a value, or leave the key out",
         )
         for loc in _nulls(doc.value, ())
     ]
     if problems:
         raise FileProblems("invalid file", problems=problems)
+
+
+# --- into a model ---------------------------------------------------------------------------
+
+
+def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
+
+
+def _keys_of(model: type[BaseModel], into: set[str]) -> set[str]:
+    """Every key the model accepts at any depth, for 'did you mean' on a misspelled key."""
+    for name, info in model.model_fields.items():
+        into.add(info.alias or name)
+        for sub in _models_in(info.annotation):
+            if sub is not model:
+                _keys_of(sub, into)
+    return into
+
+
+_EXPECTED = {
+    "string_type": "expected text",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping of keys",
+    "model_type": "expected a mapping of keys",
+    "model_attributes_type": "expected a mapping of keys",
+}
+
+
+def _doc_loc(loc: Sequence[str | int], value: Any) -> Loc:
+    """Pydantic's error location as a path in the file, without its union and model tags."""
+    out: list[str | int] = []
+    here = value
+    for part in loc:
+        if isinstance(here, dict) and isinstance(part, str) and part in here:
+            here = here[part]
+        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
+            here = here[part]
+        elif isinstance(part, str) and (part[:1].isupper() or "[" in part):
+            continue  # a tag such as 'ConditionEntry' or 'function-after[...]'
+        else:
+            here = None
+        out.append(part)
+    return tuple(out)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def validation_problems(
+    exc: ValidationError, doc: Document, model: type[BaseModel], drop: int = 0
+) -> list[Problem]:
+    """Pydantic errors as `file:line: field: what is wrong` with a close key for typos."""
+    known = _keys_of(model, set())
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = _doc_loc(err["loc"][drop:], doc.value)
+        line = doc.line_of(loc)
+        where = describe(loc) or "top level"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else ""
+            hint = close_matches(key, known)
+            msg = f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            where = describe(loc[:-1]) or "top level"
+        elif kind == "missing":
+            msg = "required, but missing"
+        else:
+            msg = _EXPECTED.get(kind) or err["msg"].removeprefix("Value error, ")
+            got = err.get("input")
+            if kind not in ("value_error", "assertion_error") and "input" in err:
+                msg += f", got {doc.plain.get(loc) or _shown(got)}"
+            if kind == "literal_error" and isinstance(got, str):
+                choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
+                hint = close_matches(got, choices)
+                msg += f" (did you mean {hint[0]!r}?)" if hint else ""
+            elif kind == "list_type" and isinstance(got, str | int | float):
+                msg += f"; write a list even for one item: [{got}]"
+            elif isinstance(got, datetime.datetime):
+                msg += " — write the date only, as YYYY-MM-DD"
+            elif loc in doc.plain and (kind == "string_type" or isinstance(got, bool)):
+                raw = doc.plain[loc]
+                msg += (
+                    f" — YAML reads the unquoted {raw} as {_yaml_kind(got)}; "
+                    f'put it in quotes ("{raw}") if it is text'
+                )
+        problems.append(Problem(doc.path, line, f"{where}: {msg}"))
+    return problems
+
+
+def validate(doc: Document, model: type[M], *, context: dict[str, Any] | None = None) -> M:
+    """The document's value as `model`, or every problem with its line. `context` reaches the
+    model's validators (the patient is read for a reference date: `{"on": day}`)."""
+    if not isinstance(doc.value, dict):
+        kinds = {list: "a list", str: "text", bool: "true or false", type(None): "nothing"}
+        got = kinds.get(type(doc.value), f"a {type(doc.value).__name__}")
+        raise file_error(
+            doc.path, doc.line_of(()), f"expected a mapping of keys (key: value), got {got}"
+        )
+    try:
+        return model.model_validate(doc.value, context=context)
+    except ValidationError as exc:
+        raise FileProblems("invalid file", problems=validation_problems(exc, doc, model)) from None

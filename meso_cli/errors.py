@@ -1,13 +1,31 @@
-"""One error base for everything the user can get wrong; each knows its exit code and message."""
+"""Every exit code, and one error base for everything the user can get wrong."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from meso_cli.record import Record
+# --- exit codes: the contract with scripts (README "Exit codes") ----------------------------
 
-EXIT_USAGE = 2
+EXIT_OK = 0  # eligible, or a plan was made
+EXIT_BUG = 1  # an internal error: a bug
+EXIT_USAGE = 2  # a usage error, or an invalid patient or data file
+EXIT_REVIEW = 3
+EXIT_DEFERRED = 4  # deferred (screen), or no plan because the deferral has no known end
+EXIT_NOT_ELIGIBLE = 5
+EXIT_INVALID_LINES = 6  # batch: some lines could not be screened
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+EXIT_PIPE = 141  # 128 + SIGPIPE: the reader went away before the run finished
+EXIT_TERMINATED = 143  # 128 + SIGTERM: `kill`
+
+# A screening's verdict (its value) -> the exit code of screen, plan and handout.
+VERDICT_EXIT: dict[str, int] = {
+    "eligible": EXIT_OK,
+    "review": EXIT_REVIEW,
+    "deferred": EXIT_DEFERRED,
+    "not_eligible": EXIT_NOT_ELIGIBLE,
+}
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -46,8 +64,9 @@ class MesoError(Exception):
         return self.message
 
 
-class Problem(Record, kw_only=False, frozen=False):
-    """One thing wrong in a file, with the line when there is one."""
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a file, with the line when there is one (a field of FileProblems)."""
 
     path: str
     line: int | None

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from meso_cli.clinic import parse_day
-from meso_cli.core import Patient, SunPeriod
+from meso_cli.dates import parse_day
 from meso_cli.errors import MesoError
 from meso_cli.matching import Vocabulary
+from meso_cli.models import Patient, SunPeriod
 
 YES = {"y", "yes", "j", "ja", "oui", "si", "true"}
 NO = {"n", "no", "nein", "non", "false"}

@@ -5,21 +5,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from typing import Protocol
+from dataclasses import dataclass, field
 
-from meso_cli.core import Dataset, TermKind
-from meso_cli.record import Record, field
-
-
-class Named(Protocol):
-    """A term, as the runtime object or as its validated model (a data check reads both)."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def names(self) -> list[str]: ...
-
+from meso_cli.models import Dataset, Term, TermKind
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -55,23 +43,32 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.casefold())
 
 
-class Match(Record, kw_only=False):
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A known term found in a name: its id, and its display name."""
+
     term: str
     name: str
 
 
-class Vocabulary(Record, kw_only=False, frozen=False):
+@dataclass
+class Vocabulary:
     """Every name of a set of terms, indexed by its letters and digits alone (`index`) and
-    by its words (`phrases`)."""
+    by its words (`phrases`). What it has read and suggested is remembered, for a batch that
+    meets the same names again and again; the memory takes no part in equality."""
 
     index: dict[str, Match]
     longest: int
     phrases: dict[str, Match] = field(default_factory=dict)
-    _cache: dict[str, tuple[tuple[Match, ...], tuple[str, ...]]] = field(default_factory=dict)
-    _suggested: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    _cache: dict[str, tuple[tuple[Match, ...], tuple[str, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    _suggested: dict[tuple[str, int], list[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
-    def of(cls, terms: Iterable[Named]) -> Vocabulary:
+    def of(cls, terms: Iterable[Term]) -> Vocabulary:
         index: dict[str, Match] = {}
         phrases: dict[str, Match] = {}
         for term in terms:
@@ -150,32 +147,27 @@ class Vocabulary(Record, kw_only=False, frozen=False):
         return out[:n]
 
 
-class Vocabularies(Record, kw_only=False, frozen=False):
+@dataclass
+class Vocabularies:
+    """The names of a data set's terms, as screening reads a patient's entries."""
+
     conditions: Vocabulary
     medications: Vocabulary
-    allergens: Vocabulary
-    ingredient_of: dict[str, list[str]] = field(default_factory=dict)
+    allergens: Vocabulary  # an allergy is read against the ingredients, then the medications
+    ingredient_of: dict[str, list[str]]
     """Every ingredient id -> the protocols whose solution lists it (none, for some)."""
 
-
-_built: dict[str, Vocabularies] = {}
-
-
-def vocabularies(data: Dataset) -> Vocabularies:
-    """Built once per data set (keyed by its hash) and reused for every patient."""
-    found = _built.get(data.version)
-    if found is None:
-        found = Vocabularies(
+    @classmethod
+    def of(cls, data: Dataset) -> Vocabularies:
+        ingredient_of: dict[str, list[str]] = {t.id: [] for t in data.terms[TermKind.INGREDIENT]}
+        for protocol in data.protocols:
+            for ingredient in protocol.ingredients:
+                ingredient_of.setdefault(ingredient, []).append(protocol.id)
+        return cls(
             conditions=Vocabulary.of(data.terms[TermKind.CONDITION]),
             medications=Vocabulary.of(data.terms[TermKind.MEDICATION]),
             allergens=Vocabulary.of(
                 [*data.terms[TermKind.INGREDIENT], *data.terms[TermKind.MEDICATION]]
             ),
+            ingredient_of=ingredient_of,
         )
-        for term in data.terms[TermKind.INGREDIENT]:
-            found.ingredient_of[term.id] = []
-        for protocol in data.protocols:
-            for ingredient in protocol.ingredients:
-                found.ingredient_of.setdefault(ingredient, []).append(protocol.id)
-        _built[data.version] = found
-    return found

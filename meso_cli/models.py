@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+from collections.abc import Iterator, Sequence
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -17,39 +20,71 @@ from pydantic import (
     StrictStr,
     Tag,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic.config import JsonDict
 
-from meso_cli import core
-from meso_cli.clinic import FIRST_YEAR
-from meso_cli.core import MAX_ENTRIES, MAX_NAME, SCHEMA_VERSION, Action, TermKind, Verdict
+from meso_cli.dates import ISO_DAY, age_on, year_problem
 
-__all__ = ["MAX_ENTRIES", "MAX_NAME", "SCHEMA_VERSION", "Action", "TermKind", "Verdict"]
+SCHEMA_VERSION = "1"
+MAX_ENTRIES = 200  # per list in a patient record
+MAX_NAME = 200  # characters in a name or id
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+class Action(StrEnum):
+    EXCLUDE = "exclude"
+    REVIEW = "review"
+    DEFER = "defer"
+
+
+class Verdict(StrEnum):
+    ELIGIBLE = "eligible"
+    DEFERRED = "deferred"
+    REVIEW = "review"
+    NOT_ELIGIBLE = "not_eligible"
+
+
+class TermKind(StrEnum):
+    CONDITION = "condition"
+    MEDICATION = "medication"
+    INGREDIENT = "ingredient"
 
 
 def _iso_date(value: Any) -> date:
     # Only a real calendar date or a YYYY-MM-DD string: pydantic's lax mode would read an
     # integer as a Unix timestamp (`birth_date: 1988` -> 1970-01-01), which must not pass.
-    if isinstance(value, date) and type(value) is date:
-        return value
-    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+    # A year outside 1900-2100 is a typo (1086 for 1986), refused like a date that is not real.
+    if type(value) is date:
+        day = value
+    elif isinstance(value, str) and ISO_DAY.fullmatch(value.strip()):
         try:
-            return date.fromisoformat(value.strip())
+            day = date.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"{value!r} is not a real date") from exc
-    raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    else:
+        raise ValueError(f"expected a date as YYYY-MM-DD, got {value!r}")
+    problem = year_problem(day)
+    if problem is not None:
+        raise ValueError(problem)
+    return day
 
 
+# A date a person wrote (a file, a batch line, an option): YYYY-MM-DD, in 1900-2100.
 IsoDate = Annotated[
     date,
     BeforeValidator(_iso_date),
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
+
+
+def _reference_date(info: ValidationInfo) -> date | None:
+    """The reference date a patient is read for (`context={"on": day}`), if one was given."""
+    context = info.context
+    on = context.get("on") if isinstance(context, dict) else None
+    return on if isinstance(on, date) else None
 
 
 class Strict(BaseModel):
@@ -169,6 +204,15 @@ Trigger = Annotated[
         custom_error_message="a trigger needs one of the keys " + ", ".join(_TRIGGERS),
     ),
 ]
+
+
+def flat(triggers: Sequence[Trigger]) -> Iterator[Trigger]:
+    """Every trigger, the options of an `any:` in place of the `any:` itself."""
+    for trigger in triggers:
+        if isinstance(trigger, AnyOf):
+            yield from flat(trigger.any)
+        else:
+            yield trigger
 
 
 class Rule(Strict):
@@ -300,6 +344,31 @@ class Dataset(Strict):
         return next((p for p in self.protocols if p.id == protocol_id), None)
 
 
+# The two data files as they are written; `data.load_dataset` turns them into a Dataset.
+
+
+class TermsSection(Strict):
+    conditions: list[Term]
+    medications: list[Term]
+
+
+class ContraindicationsFile(Strict):
+    sources: dict[str, str]
+    terms: TermsSection
+    rules: list[Rule]
+
+
+class CommonCare(Strict):
+    precare: list[CareItem]
+    aftercare: list[CareItem]
+
+
+class ProtocolsFile(Strict):
+    ingredients: list[Term]
+    common: CommonCare
+    protocols: list[Protocol]
+
+
 # --- the patient ---------------------------------------------------------------------------
 
 
@@ -353,6 +422,17 @@ Medication = Annotated[
 ]
 
 
+def _given_by_then(day: date, info: ValidationInfo) -> date:
+    on = _reference_date(info)
+    if on is not None and day > on:
+        raise ValueError(
+            f"{day} is after the reference date {on}; list only sessions already given"
+        )
+    return day
+
+
+SessionDone = Annotated[IsoDate, AfterValidator(_given_by_then)]
+
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
 
@@ -395,7 +475,7 @@ class Patient(Strict):
         description="Planned sun or solarium periods.",
         json_schema_extra=_FEW,
     )
-    sessions_done: list[IsoDate] = Field(
+    sessions_done: list[SessionDone] = Field(
         default_factory=list,
         description="Dates of sessions of this course already given.",
         json_schema_extra={**_FEW, "uniqueItems": True},
@@ -423,10 +503,22 @@ class Patient(Strict):
 
     @field_validator("birth_date")
     @classmethod
-    def _human(cls, value: date | None) -> date | None:
-        # A typo in the year (1086 for 1986) must not become a 940-year-old "review".
-        if value is not None and value.year < FIRST_YEAR:
-            raise ValueError(f"{value} is before {FIRST_YEAR}; check the year")
+    def _born_by_then(cls, value: date | None, info: ValidationInfo) -> date | None:
+        on = _reference_date(info)
+        if value is not None and on is not None and value > on:
+            raise ValueError(f"{value} is after the reference date {on}; check the year")
+        return value
+
+    @field_validator("age")
+    @classmethod
+    def _fits_birth_date(cls, value: int | None, info: ValidationInfo) -> int | None:
+        on, born = _reference_date(info), info.data.get("birth_date")
+        if value is not None and on is not None and isinstance(born, date) and born <= on:
+            if age_on(born, on) != value:
+                raise ValueError(
+                    f"{value} does not match birth_date {born} (age {age_on(born, on)} on {on}); "
+                    "give one of them"
+                )
         return value
 
     @model_validator(mode="after")
@@ -452,7 +544,7 @@ class Finding(Strict):
     title: str
     detail: str = Field(description="What was found and what it means for this patient.")
     matched: str | None = Field(description="The patient's own words that fired the rule.")
-    until: IsoDate | None = Field(description="For a deferral: the first day it no longer holds.")
+    until: dt.date | None = Field(description="For a deferral: the first day it no longer holds.")
     sources: list[str]
     cleared: bool = Field(description="Cleared by the practitioner with --clear.")
     advice: str = Field(description="What to do.")
@@ -464,15 +556,15 @@ class Finding(Strict):
 class Screening(Strict):
     patient_id: str | None
     protocol: str | None
-    reference_date: IsoDate
+    reference_date: dt.date
     verdict: Verdict
-    earliest_start: IsoDate | None = Field(
+    earliest_start: dt.date | None = Field(
         description="Latest of the reference date and every deferral's end; null when not "
         "eligible or a deferral has no known end."
     )
     findings: list[Finding]
     data_version: str = Field(description="sha256 of the data files used.")
-    evaluated_on: IsoDate = Field(description="The date the rules were applied to (the start).")
+    evaluated_on: dt.date = Field(description="The date the rules were applied to (the start).")
     assumed: list[str] = Field(description="Facts taken as given because the file was silent.")
     cleared: list[str] = Field(description="Rule ids cleared with --clear.")
     not_applicable: list[str] = Field(
@@ -484,7 +576,7 @@ class Screening(Strict):
 
 class Session(Strict):
     number: int
-    date: IsoDate
+    date: dt.date
     phase: str
     days_since_previous: int | None
     done: bool
@@ -495,10 +587,10 @@ class Session(Strict):
 
 
 class KeyDates(Strict):
-    stop_nsaids_by: IsoDate | None
-    first_session: IsoDate | None = Field(description="The first session still to come.")
-    last_session: IsoDate | None
-    sun_avoid_until: IsoDate | None = Field(description="Last session + the sun-avoidance days.")
+    stop_nsaids_by: dt.date | None
+    first_session: dt.date | None = Field(description="The first session still to come.")
+    last_session: dt.date | None
+    sun_avoid_until: dt.date | None = Field(description="Last session + the sun-avoidance days.")
 
 
 class Plan(Strict):
@@ -508,14 +600,14 @@ class Plan(Strict):
     key_dates: KeyDates
     aftercare: list[str]
     warnings: list[str]
-    start_moved_from: IsoDate | None = Field(
+    start_moved_from: dt.date | None = Field(
         default=None, description="The requested start, when a deferral moved it."
     )
     schema_version: str = SCHEMA_VERSION
     meso_version: str
 
 
-# --- to the runtime objects ----------------------------------------------------------------
+# --- errors ---------------------------------------------------------------------------------
 
 
 def first_error(exc: ValidationError) -> str:
@@ -524,16 +616,3 @@ def first_error(exc: ValidationError) -> str:
     first = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "patient"
     return f"{where}: {first['msg']}"
-
-
-def to_core(value: Any) -> Any:
-    """A validated model (or a list or dict of them) as the `meso_cli.core` objects the
-    engine and the planner use: the class of the same name, field for field."""
-    if isinstance(value, BaseModel):
-        kind = getattr(core, type(value).__name__)
-        return kind(**{name: to_core(getattr(value, name)) for name in type(value).model_fields})
-    if isinstance(value, list):
-        return [to_core(v) for v in value]
-    if isinstance(value, dict):
-        return {k: to_core(v) for k, v in value.items()}
-    return value

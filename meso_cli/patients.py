@@ -1,245 +1,198 @@
-"""Reads a patient file (YAML or JSON, a path or `-`) into a validated Patient."""
+"""Patients: a patient file (YAML or JSON, a path or `-`), or the quick-screen options
+(`--age 52 --medication warfarin`), alone or over a file, as a validated Patient."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from meso_cli.clinic import FIRST_YEAR, ISO_DAY, year_problem
-from meso_cli.core import (
-    MAX_ENTRIES,
-    MAX_NAME,
-    ConditionEntry,
-    MedicationEntry,
-    Patient,
-    SunPeriod,
-)
-from meso_cli.documents import MAX_BYTES, Document, Loc, parse, read_text, reject_nulls
-from meso_cli.errors import FileProblems, Problem
+from pydantic import ValidationError
 
-
-def _stdin() -> bytes:
-    # One byte over the limit is enough to refuse it; never read an endless stream whole.
-    return sys.stdin.buffer.read(MAX_BYTES + 1)
+from meso_cli.dates import parse_day
+from meso_cli.documents import parse, reject_nulls, validate
+from meso_cli.errors import MesoError
+from meso_cli.files import read_text
+from meso_cli.matching import tokens
+from meso_cli.models import Patient, first_error
 
 
 def load_patient(path: str, on: date | None = None) -> Patient:
-    """The patient in `path`; with `on`, a birth date after that day (or an age that does not
-    fit the birth date) is refused here, with the file and line, rather than by the engine,
-    and so is a session listed as done after it."""
+    """The patient in `path`. With the reference date `on`, a birth date after that day, an
+    age that does not fit the birth date, or a session listed as done after it is refused
+    here, with the file and line."""
     shown = "<stdin>" if path == "-" else path
-    text = read_text(path, _stdin)
-    doc = parse(text, shown)
+    doc = parse(read_text(path), shown)
     if isinstance(doc.value, dict):
         reject_nulls(doc)
-    patient = validated(doc)
-    problems = [
-        Problem(shown, _line(doc, patient, loc), message)
-        for loc, message in date_problems(patient, on)
-    ]
-    if on is not None and patient.birth_date is not None:
-        from meso_cli.screening import age_on
+    return validate(doc, Patient, context={"on": on} if on is not None else None)
 
-        line = doc.line_of(("birth_date",))
-        if patient.birth_date > on:
-            problems.append(
-                Problem(
-                    shown,
-                    line,
-                    f"birth_date: {patient.birth_date} is after the reference date {on}; "
-                    "check the year",
-                )
+
+# --- quick-screen options ------------------------------------------------------------------
+
+SEPARATOR = "@"
+
+
+@dataclass(frozen=True)
+class QuickOptions:
+    """What the practitioner typed on the command line; None or empty means 'not given'."""
+
+    id: str | None = None
+    age: int | None = None
+    birth_date: date | None = None
+    pregnant: bool | None = None
+    breastfeeding: bool | None = None
+    fever: bool | None = None
+    conditions: Sequence[str] = ()
+    medications: Sequence[str] = ()
+    allergies: Sequence[str] = ()
+
+    def given(self) -> bool:
+        return any(
+            v not in (None, (), [])
+            for v in (
+                self.id,
+                self.age,
+                self.birth_date,
+                self.pregnant,
+                self.breastfeeding,
+                self.fever,
+                self.conditions,
+                self.medications,
+                self.allergies,
             )
-        elif patient.age is not None and age_on(patient.birth_date, on) != patient.age:
-            problems.append(
-                Problem(
-                    shown,
-                    doc.line_of(("age",)),
-                    f"age: {patient.age} does not match birth_date {patient.birth_date} "
-                    f"(age {age_on(patient.birth_date, on)} on {on}); give one of them",
-                )
-            )
-    if problems:
-        problems.sort(key=lambda p: p.line or 0)  # as they come in the file
-        raise FileProblems(problems[0].message, problems=problems)
-    return patient
-
-
-def validated(doc: Document) -> Patient:
-    """The patient in a parsed file: read directly when it is plainly well formed, else by
-    the pydantic model, which also words the errors. Both give the same Patient
-    (tests/test_patients_fast.py); the direct reading spares a screen the import of pydantic."""
-    plain = from_plain(doc.value)
-    if plain is not None:
-        return plain
-    from meso_cli.models import Patient as PatientModel
-    from meso_cli.models import to_core
-    from meso_cli.validation import validate
-
-    patient: Patient = to_core(validate(doc, PatientModel))
-    return patient
-
-
-# --- the direct reading ----------------------------------------------------------------------
-# It accepts only what the model accepts, and builds what the model builds; anything it is not
-# sure of (a wrong type, an unknown key, a date written another way) it leaves to the model by
-# returning None. It never words an error: the model does.
-
-_KEYS = frozenset(Patient._fields)
-_SEXES: dict[Any, Literal["female", "male", "other"]] = {
-    "female": "female",
-    "male": "male",
-    "other": "other",
-}
-
-
-class _Unsure(Exception):
-    pass
-
-
-def _day(value: Any) -> date:
-    if type(value) is date:
-        return value
-    if type(value) is str and ISO_DAY.fullmatch(value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise _Unsure
-
-
-def _name(value: Any) -> str:
-    if type(value) is str and 0 < len(value) <= MAX_NAME:
-        return value
-    raise _Unsure
-
-
-def _entries(value: Any) -> list[Any]:
-    if type(value) is list and len(value) <= MAX_ENTRIES:
-        return value
-    raise _Unsure
-
-
-def _dated(value: Any, key: str) -> tuple[str, date | None]:
-    if type(value) is str:
-        return _name(value), None
-    if type(value) is not dict or not value.keys() <= {"name", key} or "name" not in value:
-        raise _Unsure
-    when = value.get(key)
-    return _name(value["name"]), None if when is None else _day(when)
-
-
-def _flag(value: Any) -> bool | None:
-    if value is None or type(value) is bool:
-        return value
-    raise _Unsure
-
-
-def from_plain(value: Any) -> Patient | None:
-    """The Patient of a plainly well-formed mapping, or None to leave it to the model."""
-    if type(value) is not dict or not value.keys() <= _KEYS:
-        return None
-    try:
-        get = value.get
-        pid = get("id")
-        if pid is not None and not (type(pid) is str and 0 < len(pid) <= MAX_NAME):
-            raise _Unsure
-        birth = get("birth_date")
-        if birth is not None:
-            birth = _day(birth)
-            if birth.year < FIRST_YEAR:
-                raise _Unsure
-        age = get("age")
-        if age is not None and not (type(age) is int and 0 <= age <= 130):
-            raise _Unsure
-        if birth is None and age is None:
-            raise _Unsure
-        sex = get("sex")
-        if sex is not None and (type(sex) is not str or sex not in _SEXES):
-            raise _Unsure
-        conditions = [
-            ConditionEntry(name=n, resolved_on=d)
-            for n, d in (_dated(c, "resolved_on") for c in _entries(get("conditions", [])))
-        ]
-        medications = [
-            MedicationEntry(name=n, last_dose=d)
-            for n, d in (_dated(m, "last_dose") for m in _entries(get("medications", [])))
-        ]
-        allergies = [_name(a) for a in _entries(get("allergies", []))]
-        sun = []
-        for period in _entries(get("sun_exposure", [])):
-            if type(period) is not dict or period.keys() != {"from", "to"}:
-                raise _Unsure
-            start, end = _day(period["from"]), _day(period["to"])
-            if end < start:
-                raise _Unsure
-            sun.append(SunPeriod(start=start, end=end))
-        done = [_day(d) for d in _entries(get("sessions_done", []))]
-        if len(set(done)) != len(done):
-            raise _Unsure
-        return Patient(
-            id=pid,
-            birth_date=birth,
-            age=age,
-            sex=None if sex is None else _SEXES[sex],
-            pregnant=_flag(get("pregnant")),
-            breastfeeding=_flag(get("breastfeeding")),
-            fever=_flag(get("fever")),
-            conditions=conditions,
-            medications=medications,
-            allergies=allergies,
-            sun_exposure=sun,
-            sessions_done=sorted(done),
         )
-    except _Unsure:
-        return None
 
 
-def date_problems(patient: Patient, on: date | None) -> list[tuple[Loc, str]]:
-    """Dates that cannot be meant: a year outside 1900-2100 (a typo, and date arithmetic on
-    9999 overflows), or, with the reference date `on`, a session done after it.
+def split_dated(text: str, option: str, date_key: str) -> dict[str, Any]:
+    """`ibuprofen@2026-11-20` -> {name: ibuprofen, last_dose: 2026-11-20}; a bare name stays.
 
-    Each comes with where it is in the patient, for a file's line; a batch line says it alone.
+    Exactly one @, a name before it and a real date after it: anything else is refused, never
+    read some other way (`a@2026-11-20@2026-01-01` is not a medication named `a@2026-11-20`).
     """
-    dated: list[tuple[Loc, str, date | None]] = []
-    for i, c in enumerate(patient.conditions):
-        dated.append(
-            (("conditions", i, "resolved_on"), f"conditions[{i}].resolved_on", c.resolved_on)
+    name, *rest = (part.strip() for part in text.split(SEPARATOR))
+    what = f"{option} {text!r}"
+    shape = f"NAME or NAME{SEPARATOR}YYYY-MM-DD ({date_key.replace('_', ' ')})"
+    if not rest:
+        if not name:
+            raise MesoError(f"{option}: empty name")
+        return {"name": name}
+    if len(rest) > 1:
+        raise MesoError(f"{what}: more than one {SEPARATOR}; expected {shape}")
+    if not name:
+        raise MesoError(f"{what}: a name is needed before {SEPARATOR}; expected {shape}")
+    if not rest[0]:
+        raise MesoError(f"{what}: a date is needed after {SEPARATOR}; expected {shape}")
+    return {"name": name, date_key: parse_day(rest[0], what, expected=shape)}
+
+
+def _bare_name(text: str, option: str) -> dict[str, Any]:
+    """An allergy: a name alone, with no date to give."""
+    name = text.strip()
+    if not name:
+        raise MesoError(f"{option}: empty name")
+    return {"name": name}
+
+
+def _key(name: str) -> str:
+    return " ".join(tokens(name))
+
+
+def _merge_named(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], what: str, notes: list[str]
+) -> list[dict[str, Any]]:
+    """Options add to the file's list; an entry with the same name replaces the file's entry."""
+    merged = list(old)
+    for entry in new:
+        at = next((i for i, e in enumerate(merged) if _key(e["name"]) == _key(entry["name"])), None)
+        if at is None:
+            merged.append(entry)
+            notes.append(f"{what} {_show(entry)} added")
+        elif merged[at] != entry:
+            notes.append(f"{what} {_show(merged[at])} replaced by {_show(entry)}")
+            merged[at] = entry
+    return merged
+
+
+def _show(entry: dict[str, Any]) -> str:
+    extra = [f"{k.replace('_', ' ')} {v}" for k, v in entry.items() if k != "name" and v]
+    return str(entry["name"]) + (f" ({', '.join(extra)})" if extra else "")
+
+
+def quick_patient(
+    opts: QuickOptions, base: Patient | None = None, *, on: date | None = None
+) -> tuple[Patient, list[str]]:
+    """The patient the options describe, over `base` when a file was given, read for the
+    reference date `on` as a file is.
+
+    Returns the patient and one note per value of the file the options changed. Scalars
+    (id, age, birth date, flags) replace the file's; list entries are added, and an entry
+    naming a condition, medication or allergy already in the file replaces that entry.
+    """
+    if base is None and opts.age is None and opts.birth_date is None:
+        raise MesoError(
+            "give a patient file, or --age or --birth-date for a quick screen "
+            "(e.g. meso screen --age 52 --medication warfarin --protocol hair)"
         )
-    for i, m in enumerate(patient.medications):
-        dated.append((("medications", i, "last_dose"), f"medications[{i}].last_dose", m.last_dose))
-    for i, s in enumerate(patient.sun_exposure):
-        dated.append((("sun_exposure", i, "from"), f"sun_exposure[{i}].from", s.start))
-        dated.append((("sun_exposure", i, "to"), f"sun_exposure[{i}].to", s.end))
-    for i, given in enumerate(patient.sessions_done):
-        dated.append((("sessions_done", i), "sessions_done", given))
-    problems: list[tuple[Loc, str]] = []
-    for loc, label, day in dated:
-        if day is None:
-            continue
-        wrong = year_problem(day)
-        if wrong is not None:
-            problems.append((loc, f"{label}: {wrong}"))
-        elif loc[0] == "sessions_done" and on is not None and day > on:
-            problems.append(
-                (
-                    loc,
-                    f"sessions_done: {day} is after the reference date {on}; "
-                    "list only sessions already given",
-                )
-            )
-    return problems
+    fields: dict[str, Any] = base.model_dump(by_alias=True, exclude_none=True) if base else {}
+    notes: list[str] = []
+
+    def put(key: str, value: Any, shown: str) -> None:
+        if value is None:
+            return
+        old = fields.get(key)
+        if base is not None and old != value:
+            was = f" (the file says {_word(old)})" if old is not None else ""
+            notes.append(f"{shown}: {_word(value)}{was}")
+        fields[key] = value
+
+    put("id", opts.id, "id")
+    if opts.age is not None or opts.birth_date is not None:
+        # A new age or birth date replaces both: the file's other one could contradict it.
+        ours = {"age": opts.age, "birth_date": opts.birth_date}
+        theirs = {k: fields.pop(k) for k in ("age", "birth_date") if k in fields}
+        fields.update({k: v for k, v in ours.items() if v is not None})
+        if base is not None and theirs != {k: v for k, v in ours.items() if v is not None}:
+            new = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in ours.items() if v is not None)
+            was = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in theirs.items())
+            notes.append(new + (f" (the file says {was})" if was else ""))
+    for flag in ("pregnant", "breastfeeding", "fever"):
+        put(flag, getattr(opts, flag), flag)
+
+    conditions = [split_dated(c, "--condition", "resolved_on") for c in opts.conditions]
+    medications = [split_dated(m, "--medication", "last_dose") for m in opts.medications]
+    allergies = [_bare_name(a, "--allergy") for a in opts.allergies]
+    fields["conditions"] = _merge_named(
+        fields.get("conditions", []), conditions, "condition", notes
+    )
+    fields["medications"] = _merge_named(
+        fields.get("medications", []), medications, "medication", notes
+    )
+    fields["allergies"] = [
+        a["name"]
+        for a in _merge_named(
+            [{"name": a} for a in fields.get("allergies", [])], allergies, "allergy", notes
+        )
+    ]
+    if base is None:
+        notes = []
+    context = {"on": on} if on is not None else None
+    try:
+        return Patient.model_validate(_compact(fields), context=context), notes
+    except ValidationError as exc:
+        raise MesoError(f"quick screen: {first_error(exc)}") from None
 
 
-def _line(doc: Document, patient: Patient, loc: Loc) -> int | None:
-    if loc[0] == "sessions_done" and len(loc) == 2:
-        # The model sorts sessions_done: find the entry where the file wrote it.
-        day = patient.sessions_done[int(loc[1])]
-        written = doc.value.get("sessions_done") if isinstance(doc.value, dict) else None
-        if isinstance(written, list):
-            at = next((i for i, v in enumerate(written) if str(v) == str(day)), None)
-            if at is not None:
-                return doc.line_of(("sessions_done", at))
-        return doc.line_of(("sessions_done",))
-    return doc.line_of(loc)
+def _word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _compact(fields: dict[str, Any]) -> dict[str, Any]:
+    """Bare names where there is no date, as a hand-written file would have them."""
+    out = dict(fields)
+    for key in ("conditions", "medications"):
+        out[key] = [e["name"] if list(e) == ["name"] else e for e in out.get(key, [])]
+    return out

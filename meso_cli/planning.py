@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import assert_never
 
 from meso_cli import __version__
 from meso_cli.clinic import Clinic
-from meso_cli.core import (
+from meso_cli.errors import MesoError
+from meso_cli.models import (
     Action,
-    AnyOf,
     Cadence,
     CareItem,
     Dataset,
@@ -24,12 +25,10 @@ from meso_cli.core import (
     Screening,
     Session,
     TakesMedication,
-    Trigger,
     Verdict,
+    flat,
 )
-from meso_cli.errors import MesoError
-from meso_cli.record import Record, replace
-from meso_cli.screening import screen
+from meso_cli.screening import Screener
 
 # A deferral that ends may reveal another behind it (re-screened at the new start); each round
 # moves the start strictly later, and the data has only a handful of defer rules.
@@ -40,7 +39,8 @@ STOP_NSAIDS_ITEM = "stop-nsaids"
 SUN_ITEM = "sun"
 
 
-class Slot(Record, kw_only=False):
+@dataclass(frozen=True)
+class Slot:
     """One session of the course: its phase and the days allowed since the previous session."""
 
     phase: Phase
@@ -49,28 +49,10 @@ class Slot(Record, kw_only=False):
     label: str  # how warnings name the phase: "weekly", "treatment at 2 a week"
 
 
-_SLOTS: dict[tuple[int, int | None, int | None], tuple[Protocol, list[Slot]]] = {}
-
-
 def course_slots(
     protocol: Protocol, *, sessions: int | None = None, per_week: int | None = None
 ) -> list[Slot]:
-    """Every session of the course in order, maintenance included. Checks the options.
-
-    Worked out once per protocol and options (a batch plans thousands of patients on one).
-    """
-    key = (id(protocol), sessions, per_week)
-    known = _SLOTS.get(key)
-    if known is not None and known[0] is protocol:
-        return list(known[1])
-    slots = _course_slots(protocol, sessions=sessions, per_week=per_week)
-    if len(_SLOTS) >= 64:
-        _SLOTS.clear()
-    _SLOTS[key] = (protocol, slots)  # holding the protocol keeps its id from being reused
-    return list(slots)
-
-
-def _course_slots(protocol: Protocol, *, sessions: int | None, per_week: int | None) -> list[Slot]:
+    """Every session of the course in order, maintenance included. Checks the options."""
     counts = phase_counts(protocol, sessions)
     if not any(counts.values()):
         raise MesoError(f"protocol {protocol.id} has no sessions to plan (check its data)")
@@ -332,7 +314,7 @@ def plan(
 def screen_and_plan(
     patient: Patient,
     protocol: Protocol,
-    data: Dataset,
+    screener: Screener,
     clinic: Clinic,
     *,
     on: date,
@@ -352,7 +334,7 @@ def screen_and_plan(
     course_slots(protocol, sessions=sessions, per_week=per_week)  # bad options fail first
     cleared = list(clear)
     begin = requested
-    first = screen(patient, protocol, data, on=on, start=begin, clear=cleared)
+    first = screener.screen(patient, protocol, on=on, start=begin, clear=cleared)
     result = first
     deferrals: list[Finding] = []
     for _ in range(_MAX_MOVES):
@@ -370,7 +352,7 @@ def screen_and_plan(
         )
         begin = earliest
         # Screened again on the new start: ages, resolved conditions and washouts change.
-        result = screen(patient, protocol, data, on=on, start=begin, clear=cleared)
+        result = screener.screen(patient, protocol, on=on, start=begin, clear=cleared)
     moved_from = requested if begin != requested else None
     notes = []
     if moved_from is not None:
@@ -387,7 +369,7 @@ def screen_and_plan(
         first,
         patient,
         protocol,
-        data,
+        screener.data,
         clinic,
         start=begin,
         sessions=sessions,
@@ -400,21 +382,18 @@ def screen_and_plan(
         return made
     # Closed days pushed the first session past the start: the patient is screened again on
     # the day itself (an age limit may be crossed in between).
-    again = screen(patient, protocol, data, on=on, start=opens, clear=cleared)
+    again = screener.screen(patient, protocol, on=on, start=opens, clear=cleared)
     if not may_start(again, opens):
         # no_plan adds why in words ("no plan: review required (age-over-75); ...").
         moved = f"the first open day is {opens}; the patient was screened again on that day"
         return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, moved])
     gap = (opens - begin).days
     if gap > _LATE_START_DAYS and not patient.sessions_done:
-        made = replace(
-            made,
-            warnings=[
-                f"first session {opens}, {gap} days after the start {begin}: the clinic is "
-                "closed until then",
-                *made.warnings,
-            ],
+        late = (
+            f"first session {opens}, {gap} days after the start {begin}: the clinic is "
+            "closed until then"
         )
+        made = made.model_copy(update={"warnings": [late, *made.warnings]})
     return made
 
 
@@ -513,7 +492,7 @@ def _washout_days(protocol: Protocol, data: Dataset) -> int | None:
     return next(
         (
             t.washout_days
-            for t in _flatten(rule.when)
+            for t in flat(rule.when)
             if isinstance(t, TakesMedication) and t.washout_days
         ),
         None,
@@ -523,13 +502,6 @@ def _washout_days(protocol: Protocol, data: Dataset) -> int | None:
 def _stop_nsaids_item(protocol: Protocol, data: Dataset) -> CareItem | None:
     care = care_items(protocol, [*data.common_precare, *protocol.precare])
     return next((c for c in care if c.id == STOP_NSAIDS_ITEM), None)
-
-
-def _flatten(triggers: Iterable[Trigger]) -> list[Trigger]:
-    out: list[Trigger] = []
-    for t in triggers:
-        out.extend(_flatten(t.any) if isinstance(t, AnyOf) else [t])
-    return out
 
 
 def _sun_days(protocol: Protocol, data: Dataset) -> int | None:

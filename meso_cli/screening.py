@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import assert_never
 
 from meso_cli import __version__
-from meso_cli.core import (
+from meso_cli.dates import age_on, birthday
+from meso_cli.errors import MesoError, unknown
+from meso_cli.matching import Match, Vocabularies, Vocabulary, tokens
+from meso_cli.models import (
     Action,
     AgeAbove,
     AgeBelow,
@@ -28,25 +32,10 @@ from meso_cli.core import (
     UnrecognizedTerm,
     Verdict,
 )
-from meso_cli.errors import MesoError, unknown
-from meso_cli.matching import Match, Vocabularies, tokens, vocabularies
-from meso_cli.record import Record, field, replace
 
 
-def age_on(birth: date, day: date) -> int:
-    """Whole years on `day`. A 29 February birthday comes round on 1 March in other years."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def birthday(birth: date, years: int) -> date:
-    """The day someone born on `birth` turns `years` old."""
-    try:
-        return birth.replace(year=birth.year + years)
-    except ValueError:  # 29 February in a common year
-        return date(birth.year + years, 3, 1)
-
-
-class _Hit(Record, kw_only=False):
+@dataclass(frozen=True)
+class _Hit:
     matched: str | None
     detail: str
     until: date | None = None
@@ -56,7 +45,8 @@ class _Hit(Record, kw_only=False):
     final: bool = False  # a review --clear cannot settle (an allergy with no protocol chosen)
 
 
-class _Entry(Record, kw_only=False, frozen=False):
+@dataclass
+class _Entry:
     kind: str  # condition | medication | allergy
     name: str
     matches: tuple[Match, ...]
@@ -66,7 +56,8 @@ class _Entry(Record, kw_only=False, frozen=False):
     last_dose: date | None = None
 
 
-class _Facts(Record, kw_only=False, frozen=False):
+@dataclass
+class _Facts:
     """What the engine knows about the patient on the evaluation day."""
 
     patient: Patient
@@ -78,7 +69,151 @@ class _Facts(Record, kw_only=False, frozen=False):
     entries: list[_Entry]
     protocol: Protocol | None
     vocab: Vocabularies
-    ingredient_of: dict[str, list[str]] = field(default_factory=dict)
+
+
+# A rule that applies to a protocol, with the terms it cannot fire without (None: it can).
+_Applicable = list[tuple[Rule, frozenset[str] | None]]
+
+
+class Screener:
+    """One data set's rules, ready to apply to one patient after another.
+
+    It holds what every screening of the data set reads and is worth working out once: the
+    vocabularies the patient's names are read with, and per protocol the rules that apply.
+    A batch keeps one for the whole run; `screen()` makes one for a single patient.
+    """
+
+    def __init__(self, data: Dataset) -> None:
+        self.data = data
+        self.vocab = Vocabularies.of(data)
+        self._rank = {r.id: i for i, r in enumerate(data.rules)}
+        self._applicable: dict[tuple[str, ...], _Applicable] = {}
+
+    def screen(
+        self,
+        patient: Patient,
+        protocol: Protocol | None,
+        *,
+        on: date,
+        start: date | None = None,
+        clear: Iterable[str] = (),
+    ) -> Screening:
+        """Apply every rule to the patient on `start` (default: the reference date `on`).
+
+        A deferral moves the first possible session to its end; the rules are applied on that
+        day too, and what newly fires there (an age limit crossed in the meantime) is added.
+        The patient is taken as read for `on` (`Patient.model_validate(..., context={"on":
+        on})`): born by then, with an age that fits the birth date.
+        """
+        cleared = _check_clear(list(clear), self.data)
+        day = start or on
+        findings, facts = self._findings(patient, protocol, on=on, day=day, cleared=cleared)
+        lapsed: list[str] = []
+        if day > on:
+            now, _ = self._findings(patient, protocol, on=on, day=on, cleared=cleared)
+            findings, lapsed = _from_reference_date(findings, now, day, self._rank)
+        verdict = verdict_of(findings)
+        earliest = _earliest_start(verdict, findings, on)
+        if lapsed and earliest is not None:
+            earliest = max(earliest, day)
+        if verdict is Verdict.DEFERRED and earliest is not None and earliest > day:
+            later, _ = self._findings(patient, protocol, on=on, day=earliest, cleared=cleared)
+            fired = {f.rule for f in findings}
+            for f in later:
+                if f.rule not in fired and f.action is not Action.DEFER:
+                    detail = f"on {earliest}, when the deferral ends: {f.detail}"
+                    findings.append(f.model_copy(update={"detail": detail}))
+            verdict = verdict_of(findings)
+            earliest = _earliest_start(verdict, findings, on)
+        exempt = sorted(protocol.exempt_rules) if protocol else []
+        return Screening(
+            patient_id=patient.id,
+            protocol=protocol.id if protocol else None,
+            reference_date=on,
+            verdict=verdict,
+            earliest_start=earliest,
+            findings=findings,
+            data_version=self.data.version,
+            evaluated_on=day,
+            assumed=[
+                *_assumptions(facts),
+                *(
+                    f"{rule} applies on the reference date {on}, not on the start {day}: "
+                    "the start is the earliest day checked"
+                    for rule in lapsed
+                ),
+            ],
+            cleared=cleared,
+            not_applicable=exempt,
+            meso_version=__version__,
+        )
+
+    def _findings(
+        self,
+        patient: Patient,
+        protocol: Protocol | None,
+        *,
+        on: date,
+        day: date,
+        cleared: list[str],
+    ) -> tuple[list[Finding], _Facts]:
+        """One finding per rule and matched entry that fires on `day`."""
+        facts = _facts(patient, protocol, self.vocab, on=on, day=day)
+        findings: list[Finding] = []
+        partial: set[int] = set()  # ids of findings on words left over beside a known term
+        seen: set[tuple[str, str, date | None]] = set()
+        known = {m.term for e in facts.entries for m in e.matches}
+        for rule, needs in self._rules_for(protocol):
+            if needs is not None and known.isdisjoint(needs):
+                continue
+            for hit in _fire(rule.when, facts):
+                # The same name listed twice ("eczema", "Eczema") is one finding.
+                key = (rule.id, " ".join(tokens(hit.matched or "")), hit.until)
+                if key in seen:
+                    continue
+                seen.add(key)
+                action = hit.action or rule.action
+                detail = hit.detail
+                if action is Action.DEFER and hit.until is None:
+                    detail += "; no end date is known"
+                finding = Finding(
+                    rule=rule.id,
+                    action=action,
+                    title=rule.title,
+                    detail=detail,
+                    matched=hit.matched,
+                    until=hit.until if action is Action.DEFER else None,
+                    sources=rule.sources,
+                    cleared=action is Action.REVIEW and rule.id in cleared and not hit.final,
+                    advice=rule.advice,
+                    suggestions=list(hit.suggestions),
+                )
+                findings.append(finding)
+                if hit.partial:
+                    partial.add(id(finding))
+        # Unknown words beside a term that already excludes the patient ("breast" in "breast
+        # cancer") cannot change the verdict; listing them would only bury the reason.
+        excluded = {f.matched for f in findings if f.action is Action.EXCLUDE}
+        return [f for f in findings if not (id(f) in partial and f.matched in excluded)], facts
+
+    def _rules_for(self, protocol: Protocol | None) -> _Applicable:
+        """Each rule that applies to the protocol, with the terms it cannot fire without
+        (None: it can), worked out once per protocol.
+
+        A rule of conditions or medications cannot fire for a patient none of whose entries
+        match one of its terms, so most rules are passed over without evaluating a trigger.
+        """
+        exempt = tuple(protocol.exempt_rules) if protocol else ()
+        found = self._applicable.get(exempt)
+        if found is None:
+            found = []
+            for rule in self.data.rules:
+                if rule.id in exempt:
+                    continue
+                needs = [n for n in map(_needs, rule.when) if n is not None]
+                found.append((rule, min(needs, key=len) if needs else None))
+            self._applicable[exempt] = found
+        return found
 
 
 def screen(
@@ -90,103 +225,8 @@ def screen(
     start: date | None = None,
     clear: Iterable[str] = (),
 ) -> Screening:
-    """Apply every rule to the patient on `start` (default: the reference date `on`).
-
-    A deferral moves the first possible session to its end; the rules are applied on that day
-    too, and what newly fires there (an age limit crossed in the meantime) is added.
-    """
-    cleared = _check_clear(list(clear), data)
-    day = start or on
-    findings, facts = _findings(patient, protocol, data, on=on, day=day, cleared=cleared)
-    lapsed: list[str] = []
-    if day > on:
-        now, _ = _findings(patient, protocol, data, on=on, day=on, cleared=cleared)
-        rank = {r.id: i for i, r in enumerate(data.rules)}
-        findings, lapsed = _from_reference_date(findings, now, day, rank)
-    verdict = verdict_of(findings)
-    earliest = _earliest_start(verdict, findings, on)
-    if lapsed and earliest is not None:
-        earliest = max(earliest, day)
-    if verdict is Verdict.DEFERRED and earliest is not None and earliest > day:
-        later, _ = _findings(patient, protocol, data, on=on, day=earliest, cleared=cleared)
-        fired = {f.rule for f in findings}
-        for f in later:
-            if f.rule not in fired and f.action is not Action.DEFER:
-                detail = f"on {earliest}, when the deferral ends: {f.detail}"
-                findings.append(replace(f, detail=detail))
-        verdict = verdict_of(findings)
-        earliest = _earliest_start(verdict, findings, on)
-    exempt = sorted(protocol.exempt_rules) if protocol else []
-    return Screening(
-        patient_id=patient.id,
-        protocol=protocol.id if protocol else None,
-        reference_date=on,
-        verdict=verdict,
-        earliest_start=earliest,
-        findings=findings,
-        data_version=data.version,
-        evaluated_on=day,
-        assumed=[
-            *_assumptions(facts),
-            *(
-                f"{rule} applies on the reference date {on}, not on the start {day}: "
-                "the start is the earliest day checked"
-                for rule in lapsed
-            ),
-        ],
-        cleared=cleared,
-        not_applicable=exempt,
-        meso_version=__version__,
-    )
-
-
-def _findings(
-    patient: Patient,
-    protocol: Protocol | None,
-    data: Dataset,
-    *,
-    on: date,
-    day: date,
-    cleared: list[str],
-) -> tuple[list[Finding], _Facts]:
-    """One finding per rule and matched entry that fires on `day`."""
-    facts = _facts(patient, protocol, vocabularies(data), on=on, day=day)
-    findings: list[Finding] = []
-    partial: set[int] = set()  # ids of findings on words left over beside a known term
-    seen: set[tuple[str, str, date | None]] = set()
-    known = {m.term for e in facts.entries for m in e.matches}
-    for rule, needs in _rule_needs(data, protocol):
-        if needs is not None and known.isdisjoint(needs):
-            continue
-        for hit in _fire(rule.when, facts):
-            # The same name listed twice ("eczema", "Eczema") is one finding.
-            key = (rule.id, " ".join(tokens(hit.matched or "")), hit.until)
-            if key in seen:
-                continue
-            seen.add(key)
-            action = hit.action or rule.action
-            detail = hit.detail
-            if action is Action.DEFER and hit.until is None:
-                detail += "; no end date is known"
-            finding = Finding(
-                rule=rule.id,
-                action=action,
-                title=rule.title,
-                detail=detail,
-                matched=hit.matched,
-                until=hit.until if action is Action.DEFER else None,
-                sources=rule.sources,
-                cleared=action is Action.REVIEW and rule.id in cleared and not hit.final,
-                advice=rule.advice,
-                suggestions=list(hit.suggestions),
-            )
-            findings.append(finding)
-            if hit.partial:
-                partial.add(id(finding))
-    # Unknown words beside a term that already excludes the patient ("breast" in "breast
-    # cancer") cannot change the verdict; listing them would only bury the reason.
-    excluded = {f.matched for f in findings if f.action is Action.EXCLUDE}
-    return [f for f in findings if not (id(f) in partial and f.matched in excluded)], facts
+    """One patient's screening (see `Screener.screen`); for many, keep one Screener."""
+    return Screener(data).screen(patient, protocol, on=on, start=start, clear=clear)
 
 
 def _from_reference_date(
@@ -290,19 +330,12 @@ def _facts(
         )
     for a in patient.allergies:
         entries.append(_Entry("allergy", a, *vocab.allergens.read(a)))
-    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab, vocab.ingredient_of)
+    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab)
 
 
 def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]:
     """Youngest and oldest the patient can be on `day`, and how that was worked out."""
     if patient.birth_date is not None:
-        if patient.birth_date > on:
-            raise MesoError(f"birth_date {patient.birth_date} is after the reference date {on}")
-        if patient.age is not None and age_on(patient.birth_date, on) != patient.age:
-            raise MesoError(
-                f"age {patient.age} does not match birth_date {patient.birth_date} "
-                f"(age {age_on(patient.birth_date, on)} on {on}); give one of them"
-            )
         age = age_on(patient.birth_date, day)
         return age, age, f"age {age} on {day}"
     assert patient.age is not None  # the model requires one of the two
@@ -313,32 +346,6 @@ def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]
     high = low + (1 if (day - birthday(on, age_on(on, day))).days > 0 else 0)
     shown = f"age {low}" if low == high else f"age {low} or {high}"
     return low, high, f"{shown} on {day} (age {patient.age} on {on}, birth date not given)"
-
-
-_NEEDS: dict[tuple[str, tuple[str, ...]], list[tuple[Rule, frozenset[str] | None]]] = {}
-
-
-def _rule_needs(
-    data: Dataset, protocol: Protocol | None
-) -> list[tuple[Rule, frozenset[str] | None]]:
-    """Each rule that applies to the protocol, with the terms it cannot fire without (None:
-    it can), worked out once per data set and protocol.
-
-    A rule of conditions or medications cannot fire for a patient none of whose entries
-    match one of its terms, so most rules are passed over without evaluating a trigger.
-    """
-    exempt = tuple(protocol.exempt_rules) if protocol else ()
-    key = (data.version, exempt)
-    found = _NEEDS.get(key)
-    if found is None:
-        found = []
-        for rule in data.rules:
-            if rule.id in exempt:
-                continue
-            needs = [n for n in map(_needs, rule.when) if n is not None]
-            found.append((rule, min(needs, key=len) if needs else None))
-        _NEEDS[key] = found
-    return found
 
 
 def _needs(trigger: Trigger) -> frozenset[str] | None:
@@ -488,7 +495,7 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
         if e.kind != "allergy":
             continue
         for m in e.matches:
-            used_in = facts.ingredient_of.get(m.term)
+            used_in = facts.vocab.ingredient_of.get(m.term)
             if used_in is None:
                 continue
             what = e.name if e.name.casefold() == m.name.casefold() else f"{e.name} ({m.name})"
@@ -513,7 +520,10 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
 
 def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
     """The whole name when nothing in it is known, else the words left over beside a term."""
-    by_kind = {"condition": vocab.conditions, "medication": vocab.medications}
+    by_kind: dict[str, Vocabulary] = {
+        "condition": vocab.conditions,
+        "medication": vocab.medications,
+    }
     unknown_part = " ".join(entry.leftover) if entry.matches else entry.name
     near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
     hint = f"; did you mean {', '.join(near)}?" if near else ""

@@ -13,8 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meso_cli.cli import app
-from meso_cli.data import packaged_data_dir
-from meso_cli.documents import MAX_BYTES
+from meso_cli.files import MAX_BYTES, packaged_data_dir
 
 ON = "2026-11-22"
 OK = b"id: P-1\nbirth_date: 1980-05-02\n"
@@ -327,7 +326,7 @@ CASES = [
     screen(
         b"age: 40\nsessions_done: [2026-11-30]\n",
         [
-            "sessions_done: 2026-11-30 is after the reference date 2026-11-22; "
+            "sessions_done[0]: 2026-11-30 is after the reference date 2026-11-22; "
             "list only sessions already given"
         ],
         2,
@@ -335,7 +334,7 @@ CASES = [
     ),
     screen(
         b"age: 40\nsessions_done:\n  - 2026-11-30\n  - 2026-11-02\n",
-        ["sessions_done: 2026-11-30 is after the reference date"],
+        ["sessions_done[0]: 2026-11-30 is after the reference date"],
         3,
         id="session-done-after-on-unsorted",
     ),
@@ -343,7 +342,7 @@ CASES = [
         "plan-session-done-after-on",
         ["plan", "{f}", "-p", "hair", "--on", "2026-11-23"],
         [
-            "sessions_done: 2026-11-30 is after the reference date 2026-11-23; "
+            "sessions_done[0]: 2026-11-30 is after the reference date 2026-11-23; "
             "list only sessions already given"
         ],
         b"age: 40\nsessions_done: [2026-11-30]\n",
@@ -715,7 +714,7 @@ def test_every_date_problem_is_listed_in_line_order(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", str(path), "-p", "hair", "--on", ON])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"meso: error: {path}:4: sessions_done: 2026-12-01 is after the reference date {ON}; "
+        f"meso: error: {path}:4: sessions_done[1]: 2026-12-01 is after the reference date {ON}; "
         "list only sessions already given",
         f"meso: error: {path}:6: medications[0].last_dose: 9999-01-01 is after 2100; "
         "check the year",
@@ -747,7 +746,7 @@ def test_a_dev_zero_patient_is_refused_without_reading_forever() -> None:
         pytest.skip("no /dev/zero here")
     result = runner.invoke(app, ["screen", "/dev/zero", "--on", ON])
     assert result.exit_code == 2
-    assert "over" in result.stderr and "bytes" in result.stderr
+    assert result.stderr == "meso: error: /dev/zero: is a device, expected a YAML or JSON file\n"
 
 
 # --- a broken clinic data directory stops every command before any screening -------------

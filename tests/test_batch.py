@@ -125,10 +125,12 @@ def test_chunks_spread_over_workers_come_back_in_input_order(jobs: int) -> None:
     from multiprocessing.pool import ThreadPool
 
     from meso_cli import batch as engine
-    from meso_cli.data import load_dataset, packaged_data_dir
+    from meso_cli.data import load_dataset
+    from meso_cli.files import packaged_data_dir
+    from meso_cli.screening import Screener
 
     data = load_dataset(packaged_data_dir())
-    job = engine.Job(data, data.protocol("hair"), date(2026, 11, 22))
+    job = engine.Job(Screener(data), data.protocol("hair"), date(2026, 11, 22))
     lines = [json.dumps({"id": str(i), "age": 18 + i % 70}).encode() for i in range(2_345)]
 
     def threads(n: int, job: engine.Job) -> Any:
@@ -369,7 +371,7 @@ def test_sessions_done_after_the_reference_date_is_that_lines_error(tmp_path: Pa
         assert code == 6, err
         assert json.loads(out[0]) == {
             "line": 1,
-            "error": "sessions_done: 2026-11-30 is after the reference date 2026-11-22; "
+            "error": "sessions_done[0]: 2026-11-30 is after the reference date 2026-11-22; "
             "list only sessions already given",
         }
         assert "error" not in json.loads(out[1])
@@ -377,7 +379,7 @@ def test_sessions_done_after_the_reference_date_is_that_lines_error(tmp_path: Pa
             "line": 3,
             "error": "medications[0].last_dose: 9999-12-31 is after 2100; check the year",
         }
-        assert json.loads(out[3])["error"].startswith("sessions_done: 2026-11-23 is after")
+        assert json.loads(out[3])["error"].startswith("sessions_done[0]: 2026-11-23 is after")
         assert "Traceback" not in err and "internal error" not in err
 
 

@@ -8,21 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from meso_cli.atomic import write_atomic
 from meso_cli.clinic import (
     DEFAULT_OPEN_DAYS,
-    FIRST_YEAR,
     HORIZON_YEARS,
-    LAST_YEAR,
     Clinic,
     Closure,
     parse_closure,
-    parse_day,
     parse_open_days,
     public_holidays,
-    year_problem,
 )
+from meso_cli.dates import FIRST_YEAR, LAST_YEAR, parse_day, year_problem
 from meso_cli.errors import MesoError
+from meso_cli.files import write_atomic
 
 
 def test_default_open_days_are_weekdays() -> None:

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from meso_cli.cli import app
-from meso_cli.data import packaged_data_dir
+from meso_cli.files import packaged_data_dir
 
 runner = CliRunner()
 CONTRA = "contraindications.yaml"

@@ -12,14 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from meso_cli.core import Action, AnyOf, HasCondition, TermKind, Verdict
-from meso_cli.data import load_dataset, packaged_data_dir
-from meso_cli.documents import Document, parse
+from meso_cli.data import load_dataset
+from meso_cli.documents import Document, parse, validate
 from meso_cli.errors import MesoError
+from meso_cli.files import packaged_data_dir
 from meso_cli.matching import tokens
-from meso_cli.models import Patient
+from meso_cli.models import Action, AnyOf, HasCondition, Patient, TermKind, Verdict
 from meso_cli.screening import screen
-from meso_cli.validation import validate
 
 DATA = load_dataset(packaged_data_dir())
 ON = date(2026, 11, 22)
@@ -286,22 +285,18 @@ def test_passing_over_rules_whose_terms_are_absent_changes_no_result(
 ) -> None:
     # The engine skips a condition or medication rule when none of its terms matched; every
     # rule evaluated in full must give the very same screening.
-    import meso_cli.screening as engine
+    from meso_cli.screening import Screener
+
+    calls = []
+
+    class EveryRuleInFull(Screener):
+        def _rules_for(self, protocol: Any) -> Any:
+            calls.append(protocol)
+            return [(rule, None) for rule, _ in super()._rules_for(protocol)]
 
     patient = Patient.model_validate(record)
     protocol = PROTOCOLS[protocol_index]
     fast = screen(patient, protocol, DATA, on=ON)
-    shortcut = engine._rule_needs
-    calls = []
-
-    def every_rule_in_full(data: Any, chosen: Any) -> Any:
-        calls.append(chosen)
-        return [(rule, None) for rule, _ in shortcut(data, chosen)]
-
-    engine._rule_needs = every_rule_in_full
-    try:
-        full = screen(patient, protocol, DATA, on=ON)
-    finally:
-        engine._rule_needs = shortcut
-    assert calls, "the engine no longer asks _rule_needs: this test checks nothing"
+    full = EveryRuleInFull(DATA).screen(patient, protocol, on=ON)
+    assert calls, "the engine no longer asks _rules_for: this test checks nothing"
     assert fast == full

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from typer.testing import CliRunner
 
 from meso_cli import __version__
 from meso_cli.cli import app
-from meso_cli.data import packaged_data_dir
+from meso_cli.files import packaged_data_dir
 
 ON = "2026-11-22"
 SECRET = "P-SECRET-4711"
@@ -196,7 +197,7 @@ def test_full_disk_is_an_error_not_a_bug(args: list[str]) -> None:
 
 
 def _plan_ics(
-    tmp_path: Path, target: Path, *, preexec: object = None
+    tmp_path: Path, target: Path, *, preexec: Callable[[], object] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     (tmp_path / "p.yaml").write_text("age: 40\n")
     return subprocess.run(
@@ -217,7 +218,7 @@ def _plan_ics(
         capture_output=True,
         timeout=60,
         check=False,
-        preexec_fn=preexec,  # type: ignore[arg-type]
+        preexec_fn=preexec,
     )
 
 

@@ -12,6 +12,7 @@ from meso_cli.clinic import Clinic
 from meso_cli.models import Dataset, Patient, Plan, Protocol
 from meso_cli.planning import screen_and_plan
 from meso_cli.render.ics import patient_key, plan_to_ics
+from meso_cli.screening import Screener
 
 ON = date(2026, 11, 22)
 STAMP = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -24,7 +25,7 @@ def patient(**fields: Any) -> Patient:
 def plan_for(data: Dataset, who: Patient, protocol: str = "hair") -> tuple[Plan, Protocol]:
     chosen = data.protocol(protocol)
     assert chosen is not None
-    return screen_and_plan(who, chosen, data, Clinic(), on=ON), chosen
+    return screen_and_plan(who, chosen, Screener(data), Clinic(), on=ON), chosen
 
 
 def export(data: Dataset, who: Patient, protocol: str = "hair", **kw: Any) -> bytes:

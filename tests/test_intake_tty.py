@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from meso_cli.intake import BadAnswer, age_or_birth_date, patient_yaml, sun_period, yes_no
-from meso_cli.models import Patient, to_core
+from meso_cli.models import Patient
 from meso_cli.patients import load_patient
 
 MESO = [sys.executable, "-m", "meso_cli"]
@@ -235,22 +235,20 @@ def test_answers_are_checked_as_typed() -> None:
 
 
 def test_written_yaml_reads_back_identically(tmp_path: Path) -> None:
-    patient = to_core(
-        Patient.model_validate(
-            {
-                "id": "no",  # would be read as false if written unquoted
-                "birth_date": "1980-05-02",
-                "pregnant": False,
-                "conditions": [
-                    "eczema: old",
-                    {"name": "herpes zoster", "resolved_on": "2026-12-10"},
-                ],
-                "medications": [{"name": 'a "quoted" pill', "last_dose": "2026-11-20"}, "1e3"],
-                "allergies": ["lidocaine"],
-                "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
-                "sessions_done": ["2026-11-03"],
-            }
-        )
+    patient = Patient.model_validate(
+        {
+            "id": "no",  # would be read as false if written unquoted
+            "birth_date": "1980-05-02",
+            "pregnant": False,
+            "conditions": [
+                "eczema: old",
+                {"name": "herpes zoster", "resolved_on": "2026-12-10"},
+            ],
+            "medications": [{"name": 'a "quoted" pill', "last_dose": "2026-11-20"}, "1e3"],
+            "allergies": ["lidocaine"],
+            "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
+            "sessions_done": ["2026-11-03"],
+        }
     )
     path = tmp_path / "p.yaml"
     path.write_text(patient_yaml(patient, header="a header"), encoding="utf-8")

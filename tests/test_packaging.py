@@ -59,7 +59,8 @@ def test_the_wheel_holds_the_data_files_and_py_typed(wheel: Path) -> None:
 PROBE = """
 import json, sys
 import meso_cli
-from meso_cli.data import load_dataset, packaged_data_dir
+from meso_cli.data import load_dataset
+from meso_cli.files import packaged_data_dir
 data = load_dataset(packaged_data_dir())
 print(json.dumps({"module": meso_cli.__file__, "data_dir": str(packaged_data_dir()),
                   "rules": len(data.rules), "protocols": [p.id for p in data.protocols]}))

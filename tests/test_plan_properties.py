@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from meso_cli.clinic import Clinic, Closure
-from meso_cli.data import load_dataset, packaged_data_dir
+from meso_cli.data import load_dataset
+from meso_cli.files import packaged_data_dir
 from meso_cli.models import Cadence, Interval, Patient, Phase, Protocol, SessionCount
 from meso_cli.planning import course_range, course_slots, phase_counts, plan, plan_made
 from meso_cli.screening import screen

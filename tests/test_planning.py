@@ -18,6 +18,7 @@ from meso_cli.planning import (
     plan_made,
     screen_and_plan,
 )
+from meso_cli.screening import Screener
 
 EVERY_DAY = Clinic(open_days=frozenset(range(7)))
 ON = date(2026, 11, 22)
@@ -39,7 +40,9 @@ def make(
 ) -> Plan:
     chosen = data.protocol(protocol)
     assert chosen is not None
-    return screen_and_plan(who or patient(), chosen, data, clinic, on=on, start=start, **options)
+    return screen_and_plan(
+        who or patient(), chosen, Screener(data), clinic, on=on, start=start, **options
+    )
 
 
 def dates(p: Plan) -> list[str]:
@@ -358,7 +361,7 @@ def test_start_before_the_reference_date_is_refused(data: Dataset) -> None:
 def test_the_planner_loads_no_ui_or_calendar_library() -> None:
     # Start-up speed and layering: holidays and icalendar load only when asked for.
     code = (
-        "import sys, meso_cli.planning, meso_cli.clinic, meso_cli.atomic, meso_cli.render.ics;"
+        "import sys, meso_cli.planning, meso_cli.clinic, meso_cli.files, meso_cli.render.ics;"
         "print(sorted(m for m in ('typer', 'rich', 'holidays', 'icalendar') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

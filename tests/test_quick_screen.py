@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from meso_cli.cli import app
 from meso_cli.errors import MesoError
-from meso_cli.models import Patient, to_core
-from meso_cli.quick import QuickOptions, quick_patient, split_dated
+from meso_cli.models import Patient
+from meso_cli.patients import QuickOptions, quick_patient, split_dated
 
 ON = "2026-11-22"
 runner = CliRunner()
@@ -183,16 +183,14 @@ def test_file_with_options_says_so_in_the_human_output(tmp_path: Path) -> None:
 
 
 def test_merge_rules() -> None:
-    base = to_core(
-        Patient.model_validate(
-            {
-                "age": 30,
-                "conditions": ["eczema"],
-                "medications": ["aspirin"],
-                "allergies": ["lidocaine"],
-                "sun_exposure": [{"from": "2027-01-01", "to": "2027-01-02"}],
-            }
-        )
+    base = Patient.model_validate(
+        {
+            "age": 30,
+            "conditions": ["eczema"],
+            "medications": ["aspirin"],
+            "allergies": ["lidocaine"],
+            "sun_exposure": [{"from": "2027-01-01", "to": "2027-01-02"}],
+        }
     )
     merged, notes = quick_patient(
         QuickOptions(

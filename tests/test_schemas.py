@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from meso_cli.cli import app
-from meso_cli.documents import parse, read_text
+from meso_cli.documents import parse
+from meso_cli.files import read_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"

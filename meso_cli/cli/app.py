@@ -14,15 +14,12 @@ import typer
 from typer.core import TyperGroup
 
 from meso_cli import __version__
-from meso_cli.errors import MesoError
+from meso_cli.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, MesoError, is_text
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-    from meso_cli.core import Dataset, Protocol
-
-EXIT_BUG = 1
-EXIT_PIPE = 141  # 128 + SIGPIPE, as a shell reports a writer whose reader went away
+    from meso_cli.models import Dataset, Protocol
 
 
 class MesoGroup(TyperGroup):
@@ -56,7 +53,7 @@ class MesoGroup(TyperGroup):
         except KeyboardInterrupt:
             # Ctrl-C is the user's choice, not a bug: the shell's 128 + SIGINT, one line.
             _stderr("meso: interrupted")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:
@@ -74,8 +71,6 @@ class MesoGroup(TyperGroup):
 
 def _usage(exc: typer.TyperException) -> NoReturn:
     """Click's own errors (an unknown option, a value out of range) as one line, like ours."""
-    from meso_cli.errors import EXIT_USAGE
-
     if type(exc).__name__ == "NoArgsIsHelpError":  # `meso` or `meso data` alone: the help
         raise exc
     ctx = getattr(exc, "ctx", None)
@@ -169,8 +164,6 @@ def register(args: Sequence[str] | None = None) -> None:
 
 
 def main() -> NoReturn:
-    from meso_cli.errors import EXIT_USAGE, is_text
-
     if sys.stdout is None or sys.stderr is None:  # `meso screen p.yaml >&-`
         if sys.stderr is not None:
             _stderr("meso: error: standard output is closed; nothing could be written")
@@ -243,7 +236,7 @@ Clear = Annotated[
 
 def parse_date(value: str, option: str) -> date:
     """A date option (--on, --start, --birth-date): YYYY-MM-DD, a real day, years 1900-2100."""
-    from meso_cli.clinic import parse_day
+    from meso_cli.dates import parse_day
 
     return parse_day(value, f"{option} {value!r}")
 
@@ -253,7 +246,8 @@ def reference_date(value: str | None) -> date:
 
 
 def load(data_dir: Path | None) -> Dataset:
-    from meso_cli.data import load_dataset, resolve_data_dir
+    from meso_cli.data import load_dataset
+    from meso_cli.files import resolve_data_dir
 
     return load_dataset(resolve_data_dir(str(data_dir) if data_dir else None))
 

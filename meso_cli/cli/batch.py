@@ -14,8 +14,7 @@ import typer
 
 from meso_cli.cli import complete
 from meso_cli.cli.app import Clear, DataDir, On, app, load, protocol_named, reference_date
-
-EXIT_INVALID_LINES = 6
+from meso_cli.errors import EXIT_INVALID_LINES, EXIT_TERMINATED
 
 
 @app.command()
@@ -69,10 +68,11 @@ def batch(
       cat patients.jsonl | meso batch - | jq -c 'select(.error)'
     """
     from meso_cli.batch import Job, Tally, check_job, run
+    from meso_cli.screening import Screener
 
     data = load(data_dir)
     job = Job(
-        data=data,
+        screener=Screener(data),
         protocol=protocol_named(data, protocol),
         on=reference_date(on),
         clear=tuple(dict.fromkeys(clear or ())),
@@ -96,7 +96,7 @@ def batch(
         _write(stdout, b"", flush=True)
     except _Terminated:  # `kill`: the workers are stopped (run's finally), then one line
         sys.stderr.write(f"meso: batch: terminated after {tally.lines} lines\n")
-        raise typer.Exit(128 + signal.SIGTERM) from None
+        raise typer.Exit(EXIT_TERMINATED) from None
     finally:
         if progress is not None:
             progress.done()

@@ -21,7 +21,7 @@ from meso_cli.cli.options import (
     Start,
     plan_from_options,
 )
-from meso_cli.errors import MesoError
+from meso_cli.errors import VERDICT_EXIT, MesoError
 
 
 class Format(StrEnum):
@@ -78,8 +78,7 @@ def handout(
       meso handout patient.yaml -p hair --start 2026-12-01 --clinic "Clinic Ada" -o p.md
       meso handout patient.yaml -p cellulite --per-week 2 --holidays TR --format html > p.html
     """
-    from meso_cli.atomic import write_atomic
-    from meso_cli.cli.screen import EXIT_CODES
+    from meso_cli.files import write_atomic
     from meso_cli.planning import plan_made
     from meso_cli.render.handout import build, to_html, to_markdown
 
@@ -104,7 +103,7 @@ def handout(
     if not plan_made(result):
         why = result.warnings[-1] if result.warnings else "no plan"
         sys.stderr.write(f"meso: {why}; no handout written\n")
-        raise typer.Exit(EXIT_CODES[result.screening.verdict])
+        raise typer.Exit(VERDICT_EXIT[result.screening.verdict])
     page = build(result, person, chosen, data, clinic_name=clinic_name, clinic_phone=phone)
     text = to_html(page) if chosen_format is Format.html else to_markdown(page)
     if output is None:

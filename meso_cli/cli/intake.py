@@ -12,8 +12,7 @@ import typer
 
 from meso_cli.cli import complete
 from meso_cli.cli.app import DataDir, On, app, load, protocol_named, reference_date
-from meso_cli.core import MAX_NAME
-from meso_cli.errors import MesoError, close_matches
+from meso_cli.errors import VERDICT_EXIT, MesoError, close_matches
 
 T = TypeVar("T")
 
@@ -27,11 +26,9 @@ def _say(text: str = "") -> None:
     sys.stdout.flush()
 
 
-MAX_ANSWER = MAX_NAME  # the longest name or id a patient file may hold
-
-
 def _read(prompt: str) -> str:
     from meso_cli.errors import is_text
+    from meso_cli.models import MAX_NAME  # the longest name or id a patient file may hold
 
     while True:
         try:
@@ -43,8 +40,8 @@ def _read(prompt: str) -> str:
                 "    ! that is not UTF-8 text (is the terminal set to another encoding?); "
                 "type it again"
             )
-        elif len(answer) > MAX_ANSWER:
-            _say(f"    ! {len(answer)} characters; at most {MAX_ANSWER}, type it again")
+        elif len(answer) > MAX_NAME:
+            _say(f"    ! {len(answer)} characters; at most {MAX_NAME}, type it again")
         else:
             return answer
 
@@ -146,10 +143,10 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
         sun_period,
         yes_no,
     )
-    from meso_cli.matching import vocabularies
-    from meso_cli.models import Patient, first_error, to_core
+    from meso_cli.matching import Vocabularies
+    from meso_cli.models import Patient, first_error
 
-    vocab = vocabularies(data)
+    vocab = Vocabularies.of(data)
     _say("meso intake — plain answers; Enter skips what is optional; Ctrl-C cancels.")
     _say(f"Reference date {on}. Dates are typed YYYY-MM-DD.")
     _say()
@@ -205,7 +202,7 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
         sun.append({"from": period.start, "to": period.end})
     fields["sun_exposure"] = sun
     try:
-        return to_core(Patient.model_validate(fields)), protocol
+        return Patient.model_validate(fields, context={"on": on}), protocol
     except ValidationError as exc:  # the answers were checked one by one; this is a backstop
         raise MesoError(f"intake: {first_error(exc)}") from None
 
@@ -245,9 +242,8 @@ def intake(
       meso intake --on 2026-11-22 -o P-0042.yaml
       meso intake -o p.yaml && meso handout p.yaml --protocol hair -o p.html
     """
-    from meso_cli.atomic import write_atomic
     from meso_cli.cli.app import show
-    from meso_cli.cli.screen import EXIT_CODES
+    from meso_cli.files import write_atomic
     from meso_cli.intake import patient_yaml, yes_no
     from meso_cli.render.human import screening_view
     from meso_cli.screening import screen as run_screen
@@ -281,4 +277,4 @@ def intake(
         f"Wrote {target}. Screen it again with: meso screen {target}"
         + (f" --protocol {chosen.id}" if chosen else "")
     )
-    raise typer.Exit(EXIT_CODES[result.verdict])
+    raise typer.Exit(VERDICT_EXIT[result.verdict])

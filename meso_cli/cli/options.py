@@ -12,7 +12,7 @@ from meso_cli.cli.app import load, parse_date, protocol_named, reference_date
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from meso_cli.core import Dataset, Patient, Plan, Protocol
+    from meso_cli.models import Dataset, Patient, Plan, Protocol
 
 PlanProtocol = Annotated[
     str,
@@ -91,6 +91,7 @@ def plan_from_options(
     from meso_cli.clinic import Clinic, parse_closure, parse_open_days, public_holidays
     from meso_cli.patients import load_patient
     from meso_cli.planning import screen_and_plan
+    from meso_cli.screening import Screener
 
     ref = reference_date(on)
     begin = parse_date(start, "--start") if start else None
@@ -110,7 +111,7 @@ def plan_from_options(
     result = screen_and_plan(
         person,
         chosen,
-        data,
+        Screener(data),
         clinic,
         on=ref,
         start=begin,

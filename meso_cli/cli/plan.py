@@ -21,11 +21,10 @@ from meso_cli.cli.options import (
     Start,
     plan_from_options,
 )
-from meso_cli.cli.screen import EXIT_CODES
-from meso_cli.errors import MesoError
+from meso_cli.errors import EXIT_OK, VERDICT_EXIT, MesoError
 
 if TYPE_CHECKING:
-    from meso_cli.core import Patient, Plan, Protocol
+    from meso_cli.models import Patient, Plan, Protocol
 
 
 @app.command()
@@ -102,7 +101,7 @@ def plan(
         from meso_cli.render.plan import plan_view
 
         show(plan_view(result))
-    raise typer.Exit(0 if plan_made(result) else EXIT_CODES[result.screening.verdict])
+    raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
 
 
 def _parse_time(value: str) -> time:
@@ -122,7 +121,7 @@ def _note(message: str) -> None:
 def _write_ics(
     result: Plan, protocol: Protocol, person: Patient, path: Path, at: time | None
 ) -> None:
-    from meso_cli.atomic import write_atomic
+    from meso_cli.files import write_atomic
     from meso_cli.render.ics import DEFAULT_MINUTES, patient_key, plan_to_ics
 
     pending = [s for s in result.sessions if not s.done]

@@ -20,16 +20,7 @@ from meso_cli.cli.app import (
     protocol_named,
     reference_date,
 )
-
-# Keyed by the Verdict values (a StrEnum looks up as its string), so that loading the command
-# line does not import the models: `meso --help` and shell completion stay fast.
-EXIT_CODES: dict[str, int] = {
-    "eligible": 0,
-    "review": 3,
-    "deferred": 4,
-    "not_eligible": 5,
-}
-
+from meso_cli.errors import VERDICT_EXIT
 
 QUICK = "Quick screen (instead of, or over, a file)"
 
@@ -120,8 +111,7 @@ def screen(
       meso screen patient.yaml --medication ibuprofen@2026-11-20 --on 2026-11-22 --json
       cat patient.json | meso screen - --clear anticoagulant --json
     """
-    from meso_cli.patients import load_patient
-    from meso_cli.quick import QuickOptions, quick_patient
+    from meso_cli.patients import QuickOptions, load_patient, quick_patient
     from meso_cli.screening import screen as run_screen
 
     quick = QuickOptions(
@@ -140,7 +130,8 @@ def screen(
     day = reference_date(on)
     notes: list[str] = []
     if patient is None or quick.given():
-        person, notes = quick_patient(quick, load_patient(patient, day) if patient else None)
+        base = load_patient(patient, day) if patient else None
+        person, notes = quick_patient(quick, base, on=day)
     else:
         person = load_patient(patient, day)
     result = run_screen(person, chosen, data, on=day, clear=clear or [])
@@ -159,7 +150,7 @@ def screen(
         if notes:
             out("\n" + _wrap(f"From the command line, over {patient}:"))
             out("".join(_wrap(f"• {n}", indent="  ") for n in notes))
-    raise typer.Exit(EXIT_CODES[result.verdict])
+    raise typer.Exit(VERDICT_EXIT[result.verdict])
 
 
 def _wrap(text: str, indent: str = "") -> str:

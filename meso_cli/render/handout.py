@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from meso_cli.core import CareItem, Dataset, KeyDates, Patient, Plan, Protocol
+from meso_cli.models import CareItem, Dataset, KeyDates, Patient, Plan, Protocol
 from meso_cli.planning import care_items
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -11,7 +11,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from meso_cli.core import Action, Dataset, Finding, Protocol, Rule, Screening, Verdict
+from meso_cli.models import Action, Dataset, Finding, Protocol, Rule, Screening, Verdict
 
 VERDICT_LOOK: dict[Verdict, tuple[str, str, str]] = {
     Verdict.ELIGIBLE: ("✓", "ELIGIBLE", "bold green"),

@@ -6,7 +6,7 @@ import hashlib
 from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
-from meso_cli.core import Patient, Plan, Protocol, to_json
+from meso_cli.models import Patient, Plan, Protocol
 
 PRODID = "-//meso//mesotherapy session planner//EN"
 DEFAULT_MINUTES = 30
@@ -20,7 +20,7 @@ def patient_key(patient: Patient) -> str:
     """
     if patient.id:
         return quote(patient.id.strip(), safe="")
-    content = to_json({"birth_date": patient.birth_date, "age": patient.age, "sex": patient.sex})
+    content = patient.model_dump_json(include={"birth_date", "age", "sex"})
     return "anon-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 

@@ -1,23 +1,24 @@
-"""JSON output of the runtime objects, and the JSON Schemas of the models they mirror."""
+"""JSON output of the models, and their JSON Schemas."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from meso_cli import core
-from meso_cli.core import SCHEMA_VERSION
+from pydantic import BaseModel
 
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+from meso_cli.models import SCHEMA_VERSION
 
 
-def to_json(value: Any) -> str:
-    return core.to_json(value, indent=2) + "\n"
+def to_json(value: BaseModel) -> str:
+    """A model as indented JSON: every field, in its order; dates as YYYY-MM-DD."""
+    return value.model_dump_json(indent=2) + "\n"
 
 
-def list_to_json(values: Sequence[Any]) -> str:
-    return core.to_json(list(values), indent=2) + "\n"
+def list_to_json(values: Sequence[BaseModel]) -> str:
+    dumped = [v.model_dump(mode="json") for v in values]
+    return json.dumps(dumped, indent=2, ensure_ascii=False) + "\n"
 
 
 def _without_nulls(node: Any) -> Any:

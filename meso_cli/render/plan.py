@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from meso_cli.core import Plan, Session
+from meso_cli.models import Plan, Session
 from meso_cli.render.human import screening_view
 
 DAY_HEADER = " Mo  Tu  We  Th  Fr  Sa  Su"

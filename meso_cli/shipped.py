@@ -1,175 +1,34 @@
-"""Validates the clinical data files with the pydantic models and checks them against each
-other and, for a clinic's copy, against the shipped data. Every problem names file and line."""
+"""A clinic's copy of the data may be stricter than the shipped data, never weaker: every
+place where a copy would screen less strictly, as `file:line: what is wrong`."""
 
 from __future__ import annotations
 
-import datetime
-import re
-from collections.abc import Iterable, Sequence
-from functools import cache
-from pathlib import Path
-from typing import Any, TypeVar, get_args
+from collections.abc import Iterable
 
-from pydantic import BaseModel, ValidationError
-
-from meso_cli.data import DATA_FILES, data_version, packaged_data_dir, require_directory
-from meso_cli.documents import Document, Loc, _describe, _yaml_kind, parse, read_text
-from meso_cli.errors import FileProblems, Problem, close_matches, file_error
+from meso_cli.documents import Document, Loc, describe
+from meso_cli.errors import Problem
+from meso_cli.matching import Vocabulary, tokens
 from meso_cli.models import (
     AgeAbove,
     AgeBelow,
     AnyOf,
     CareItem,
+    ContraindicationsFile,
     Dataset,
     Flag,
     HasCondition,
     MedicationCount,
-    Protocol,
+    ProtocolsFile,
     Rule,
     TakesMedication,
     Term,
     TermKind,
     Trigger,
+    flat,
 )
-from meso_cli.models import Strict as _Strict
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _models_in(annotation: Any) -> Iterable[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in get_args(annotation):
-        yield from _models_in(arg)
-
-
-def _keys_of(model: type[BaseModel], into: set[str]) -> set[str]:
-    """Every key the model accepts at any depth, for 'did you mean' on a misspelled key."""
-    for name, info in model.model_fields.items():
-        into.add(info.alias or name)
-        for sub in _models_in(info.annotation):
-            if sub is not model:
-                _keys_of(sub, into)
-    return into
-
-
-_EXPECTED = {
-    "string_type": "expected text",
-    "bool_type": "expected true or false",
-    "bool_parsing": "expected true or false",
-    "int_type": "expected a whole number",
-    "int_parsing": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "list_type": "expected a list",
-    "dict_type": "expected a mapping of keys",
-    "model_type": "expected a mapping of keys",
-    "model_attributes_type": "expected a mapping of keys",
-}
-
-
-def _doc_loc(loc: Sequence[str | int], value: Any) -> Loc:
-    """Pydantic's error location as a path in the file, without its union and model tags."""
-    out: list[str | int] = []
-    here = value
-    for part in loc:
-        if isinstance(here, dict) and isinstance(part, str) and part in here:
-            here = here[part]
-        elif isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here):
-            here = here[part]
-        elif isinstance(part, str) and (part[:1].isupper() or "[" in part):
-            continue  # a tag such as 'ConditionEntry' or 'function-after[...]'
-        else:
-            here = None
-        out.append(part)
-    return tuple(out)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def validation_problems(
-    exc: ValidationError, doc: Document, model: type[BaseModel], drop: int = 0
-) -> list[Problem]:
-    """Pydantic errors as `file:line: field: what is wrong` with a close key for typos."""
-    known = _keys_of(model, set())
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = _doc_loc(err["loc"][drop:], doc.value)
-        line = doc.line_of(loc)
-        where = _describe(loc) or "top level"
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = str(loc[-1]) if loc else ""
-            hint = close_matches(key, known)
-            msg = f"unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-            where = _describe(loc[:-1]) or "top level"
-        elif kind == "missing":
-            msg = "required, but missing"
-        else:
-            msg = _EXPECTED.get(kind) or err["msg"].removeprefix("Value error, ")
-            got = err.get("input")
-            if kind not in ("value_error", "assertion_error") and "input" in err:
-                msg += f", got {doc.plain.get(loc) or _shown(got)}"
-            if kind == "literal_error" and isinstance(got, str):
-                choices = re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
-                hint = close_matches(got, choices)
-                msg += f" (did you mean {hint[0]!r}?)" if hint else ""
-            elif kind == "list_type" and isinstance(got, str | int | float):
-                msg += f"; write a list even for one item: [{got}]"
-            elif isinstance(got, datetime.datetime):
-                msg += " — write the date only, as YYYY-MM-DD"
-            elif loc in doc.plain and (kind == "string_type" or isinstance(got, bool)):
-                raw = doc.plain[loc]
-                msg += (
-                    f" — YAML reads the unquoted {raw} as {_yaml_kind(got)}; "
-                    f'put it in quotes ("{raw}") if it is text'
-                )
-        problems.append(Problem(doc.path, line, f"{where}: {msg}"))
-    return problems
-
-
-def validate(doc: Document, model: type[M]) -> M:
-    if not isinstance(doc.value, dict):
-        kinds = {list: "a list", str: "text", bool: "true or false", type(None): "nothing"}
-        got = kinds.get(type(doc.value), f"a {type(doc.value).__name__}")
-        raise file_error(
-            doc.path, doc.line_of(()), f"expected a mapping of keys (key: value), got {got}"
-        )
-    try:
-        return model.model_validate(doc.value)
-    except ValidationError as exc:
-        raise FileProblems("invalid file", problems=validation_problems(exc, doc, model)) from None
-
-
-# --- the clinical data ---------------------------------------------------------------------
-
-
-class _TermsSection(_Strict):
-    conditions: list[Term]
-    medications: list[Term]
-
-
-class ContraindicationsFile(_Strict):
-    sources: dict[str, str]
-    terms: _TermsSection
-    rules: list[Rule]
-
-
-class _Common(_Strict):
-    precare: list[CareItem]
-    aftercare: list[CareItem]
-
-
-class ProtocolsFile(_Strict):
-    ingredients: list[Term]
-    common: _Common
-    protocols: list[Protocol]
-
-
+# The contract's rules (SPEC section 1) with their actions, its protocols, and the care items
+# a plan reads its key dates from: a data directory, shipped or a clinic's copy, has them all.
 REQUIRED_RULES = {
     "age-under-18": "exclude",
     "age-over-75": "review",
@@ -203,193 +62,6 @@ REQUIRED_PROTOCOLS = (
 REQUIRED_CARE = {"precare": "stop-nsaids", "aftercare": "sun"}
 
 
-@cache
-def validated(directory: Path) -> Dataset:
-    """Load, validate and cross-check a data directory; every problem names file and line.
-
-    A clinic's copy is held against the shipped data; the shipped data needs no comparison.
-    `data.load_dataset` is the way in: it keeps what passes in the cache.
-    """
-    require_directory(directory)
-    shipped = packaged_data_dir()
-    compare = directory.resolve() != shipped.resolve()
-    docs: dict[str, Document] = {}
-    problems: list[Problem] = []
-    for name in DATA_FILES:
-        path = directory / name
-        try:
-            docs[name] = parse(read_text(str(path)), str(path))
-        except FileProblems as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise FileProblems("invalid data", problems=problems)
-    contra = _validate_part(docs["contraindications.yaml"], ContraindicationsFile, problems)
-    protos = _validate_part(docs["protocols.yaml"], ProtocolsFile, problems)
-    if contra is None or protos is None:
-        raise FileProblems("invalid data", problems=problems)
-    problems += _cross_check(contra, protos, docs)
-    if compare:
-        problems += against_shipped(contra, protos, docs, validated(shipped))
-    if problems:
-        raise FileProblems("invalid data", problems=problems)
-    return Dataset(
-        terms={
-            TermKind.CONDITION: contra.terms.conditions,
-            TermKind.MEDICATION: contra.terms.medications,
-            TermKind.INGREDIENT: protos.ingredients,
-        },
-        rules=contra.rules,
-        protocols=protos.protocols,
-        common_precare=protos.common.precare,
-        common_aftercare=protos.common.aftercare,
-        version=data_version(directory),
-    )
-
-
-def _validate_part(doc: Document, model: type[M], problems: list[Problem]) -> M | None:
-    try:
-        return validate(doc, model)
-    except FileProblems as exc:
-        problems.extend(exc.problems)
-        return None
-
-
-def _dupes(ids: Iterable[str]) -> set[str]:
-    seen: set[str] = set()
-    return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
-
-
-def _flat_triggers(triggers: Sequence[Trigger], loc: Loc) -> Iterable[tuple[Loc, Trigger]]:
-    for j, trig in enumerate(triggers):
-        if isinstance(trig, AnyOf):
-            yield from _flat_triggers(trig.any, loc + (j, "any"))
-        else:
-            yield loc + (j,), trig
-
-
-def _cross_check(
-    contra: ContraindicationsFile, protos: ProtocolsFile, docs: dict[str, Document]
-) -> list[Problem]:
-    cdoc, pdoc = docs["contraindications.yaml"], docs["protocols.yaml"]
-    out: list[Problem] = []
-
-    def bad(doc: Document, loc: Loc, msg: str) -> None:
-        out.append(Problem(doc.path, doc.line_of(loc), f"{_describe(loc)}: {msg}"))
-
-    known_sources = set(contra.sources)
-    conditions = {t.id for t in contra.terms.conditions}
-    medications = {t.id for t in contra.terms.medications}
-    ingredients = {t.id for t in protos.ingredients}
-    rules = {r.id: r for r in contra.rules}
-
-    def check_sources(doc: Document, loc: Loc, sources: list[str]) -> None:
-        for i, s in enumerate(sources):
-            if s not in known_sources:
-                hint = close_matches(s, known_sources)
-                bad(
-                    doc,
-                    loc + ("sources", i),
-                    f"unknown source {s!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                )
-
-    for section, terms in (
-        ("conditions", contra.terms.conditions),
-        ("medications", contra.terms.medications),
-    ):
-        for dup in _dupes(t.id for t in terms):
-            bad(cdoc, ("terms", section), f"duplicate term id {dup!r}")
-        for i, t in enumerate(terms):
-            check_sources(cdoc, ("terms", section, i), t.sources)
-    for dup in _dupes(r.id for r in contra.rules):
-        bad(cdoc, ("rules",), f"duplicate rule id {dup!r}")
-    for i, rule in enumerate(contra.rules):
-        loc: Loc = ("rules", i)
-        check_sources(cdoc, loc, rule.sources)
-        for tloc, trig in _flat_triggers(rule.when, loc + ("when",)):
-            ids, known, kind = [], set(), ""
-            if isinstance(trig, HasCondition):
-                ids, known, kind = trig.conditions, conditions, "condition"
-            elif isinstance(trig, TakesMedication):
-                ids, known, kind = trig.medications, medications, "medication"
-            for k, term in enumerate(ids):
-                if term not in known:
-                    hint = close_matches(term, known)
-                    bad(
-                        cdoc,
-                        tloc + (kind + "s", k),
-                        f"no {kind} term {term!r}"
-                        + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                    )
-    for rid, action in REQUIRED_RULES.items():
-        if rid not in rules:
-            bad(cdoc, ("rules",), f"required rule {rid!r} is missing")
-        elif rules[rid].action.value not in (action, "exclude"):
-            # Not an order: a review can be cleared and a deferral ends by itself, so neither
-            # may stand in for the other. Only exclude is stricter than both.
-            idx = list(rules).index(rid)
-            bad(
-                cdoc,
-                ("rules", idx, "action"),
-                f"rule {rid!r} must stay {action!r} (or become 'exclude'), not "
-                f"{rules[rid].action.value!r}",
-            )
-
-    for dup in _dupes(t.id for t in protos.ingredients):
-        bad(pdoc, ("ingredients",), f"duplicate ingredient id {dup!r}")
-    for i, t in enumerate(protos.ingredients):
-        check_sources(pdoc, ("ingredients", i), t.sources)
-    for section in ("precare", "aftercare"):
-        items: list[CareItem] = getattr(protos.common, section)
-        for i, item in enumerate(items):
-            check_sources(pdoc, ("common", section, i), item.sources)
-            if item.rule is not None and item.rule not in rules:
-                bad(pdoc, ("common", section, i, "rule"), f"no rule {item.rule!r}")
-        if REQUIRED_CARE[section] not in {c.id for c in items}:
-            bad(pdoc, ("common", section), f"item {REQUIRED_CARE[section]!r} is missing")
-    for dup in _dupes(p.id for p in protos.protocols):
-        bad(pdoc, ("protocols",), f"duplicate protocol id {dup!r}")
-    present = {p.id for p in protos.protocols}
-    for pid in REQUIRED_PROTOCOLS:
-        if pid not in present:
-            bad(pdoc, ("protocols",), f"required protocol {pid!r} is missing")
-    for i, proto in enumerate(protos.protocols):
-        loc = ("protocols", i)
-        check_sources(pdoc, loc, proto.sources)
-        for k, ing in enumerate(proto.ingredients):
-            if ing not in ingredients:
-                hint = close_matches(ing, ingredients)
-                bad(
-                    pdoc,
-                    loc + ("ingredients", k),
-                    f"no ingredient {ing!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                )
-        for k, rid in enumerate(proto.exempt_rules):
-            if rid not in rules:
-                hint = close_matches(rid, rules)
-                bad(
-                    pdoc,
-                    loc + ("exempt_rules", k),
-                    f"no rule {rid!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                )
-        for dup in _dupes(ph.id for ph in proto.phases):
-            bad(pdoc, loc + ("phases",), f"duplicate phase id {dup!r}")
-        for k, phase in enumerate(proto.phases):
-            check_sources(pdoc, loc + ("phases", k), phase.sources)
-            for dup in _dupes(str(c.per_week) for c in phase.per_week):
-                bad(pdoc, loc + ("phases", k, "per_week"), f"per_week {dup} listed twice")
-        if not proto.course_phases():
-            bad(pdoc, loc + ("phases",), "needs at least one phase that is not maintenance")
-        for section in ("precare", "aftercare"):
-            for k, item in enumerate(getattr(proto, section)):
-                check_sources(pdoc, loc + (section, k), item.sources)
-                if item.rule is not None and item.rule not in rules:
-                    bad(pdoc, loc + (section, k, "rule"), f"no rule {item.rule!r}")
-    return out
-
-
-# --- a clinic's copy against the shipped data ----------------------------------------------
-
-
 def against_shipped(
     contra: ContraindicationsFile,
     protos: ProtocolsFile,
@@ -419,7 +91,7 @@ def against_shipped(
 
 
 def _problem(doc: Document, loc: Loc, msg: str) -> Problem:
-    return Problem(doc.path, doc.line_of(loc), f"{_describe(loc)}: {msg}")
+    return Problem(doc.path, doc.line_of(loc), f"{describe(loc)}: {msg}")
 
 
 def _show(trigger: Trigger) -> str:
@@ -585,8 +257,6 @@ _Placed = tuple[Term, Document, Loc]
 
 
 def _name_key(name: str) -> str:
-    from meso_cli.matching import tokens
-
     return "".join(tokens(name))
 
 
@@ -630,7 +300,7 @@ def _term_gaps(
 def _rule_terms(rules: Iterable[Rule]) -> set[str]:
     found: set[str] = set()
     for rule in rules:
-        for _, trig in _flat_triggers(rule.when, ()):
+        for trig in flat(rule.when):
             if isinstance(trig, HasCondition):
                 found.update(trig.conditions)
             elif isinstance(trig, TakesMedication):
@@ -679,8 +349,6 @@ def _reading_gaps(
     'liver disease', is refused. And a name the shipped data does not know (an
     unrecognized-term review there) may only go on a term a rule uses: on a harmless term it
     would turn that review into eligible."""
-    from meso_cli.matching import Vocabulary
-
     before, after = Vocabulary.of(shipped), Vocabulary.of(t for t, _, _ in placed)
     out = []
     for term, doc, loc in placed:
@@ -816,7 +484,7 @@ def _care_duration(item: CareItem, key: str, rules: list[Rule]) -> int | None:
     rule = next((r for r in rules if r.id == item.rule), None)
     washouts = [
         t.washout_days
-        for _, t in _flat_triggers(rule.when if rule else [], ())
+        for t in flat(rule.when if rule else [])
         if isinstance(t, TakesMedication) and t.washout_days
     ]
     return washouts[0] if washouts else None
