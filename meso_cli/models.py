@@ -47,6 +47,28 @@ class Verdict(StrEnum):
     NOT_ELIGIBLE = "not_eligible"
 
 
+class NoteCode(StrEnum):
+    """What a warning or an assumption is about: stable, for scripts (the text is for people)."""
+
+    # assumptions: what the screening took as given
+    NOT_STATED = "not-stated"  # a flag left out of the file, taken as no
+    AGE_WITHOUT_BIRTH_DATE = "age-without-birth-date"
+    RESOLVED = "resolved"  # a condition resolved by the day the rules were applied
+    TAKEN_NOW = "taken-now"  # a medication with no last dose
+    LAPSED_BY_START = "lapsed-by-start"  # ruled out on the reference date, not on the start
+    # warnings: what a plan calls out
+    NO_PLAN = "no-plan"
+    START_MOVED = "start-moved"
+    LATE_FIRST_SESSION = "late-first-session"
+    RESCREENED = "rescreened"  # screened again on the first open day, which ruled it out
+    INTERVAL_ABOVE_MAXIMUM = "interval-above-maximum"
+    INTERVAL_BELOW_MINIMUM = "interval-below-minimum"
+    COURSE_COMPLETE = "course-complete"
+    ABOVE_USUAL_COUNT = "above-usual-count"
+    SUN_OVERLAP = "sun-overlap"
+    STOP_NSAIDS_PASSED = "stop-nsaids-passed"
+
+
 class TermKind(StrEnum):
     CONDITION = "condition"
     MEDICATION = "medication"
@@ -538,6 +560,17 @@ class Patient(Strict):
 # --- results -------------------------------------------------------------------------------
 
 
+class Note(Strict):
+    """A warning or an assumption: a stable code for scripts and the words for people."""
+
+    code: NoteCode
+    text: str
+    clearable: list[str] = Field(
+        default_factory=list,
+        description="For `no-plan` on a review: every rule to clear (--clear) before a plan.",
+    )
+
+
 class Finding(Strict):
     rule: str = Field(description="The rule id.")
     action: Action
@@ -565,7 +598,7 @@ class Screening(Strict):
     findings: list[Finding]
     data_version: str = Field(description="sha256 of the data files used.")
     evaluated_on: dt.date = Field(description="The date the rules were applied to (the start).")
-    assumed: list[str] = Field(description="Facts taken as given because the file was silent.")
+    assumed: list[Note] = Field(description="Facts taken as given because the file was silent.")
     cleared: list[str] = Field(description="Rule ids cleared with --clear.")
     not_applicable: list[str] = Field(
         default_factory=list, description="Rules that do not apply to the chosen protocol."
@@ -599,7 +632,7 @@ class Plan(Strict):
     sessions: list[Session]
     key_dates: KeyDates
     aftercare: list[str]
-    warnings: list[str]
+    warnings: list[Note]
     start_moved_from: dt.date | None = Field(
         default=None, description="The requested start, when a deferral moved it."
     )

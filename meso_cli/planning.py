@@ -18,6 +18,8 @@ from meso_cli.models import (
     Finding,
     Interval,
     KeyDates,
+    Note,
+    NoteCode,
     Patient,
     Phase,
     Plan,
@@ -147,10 +149,10 @@ def _target(bounds: Interval, per_week: int, index: int) -> int:
 
 def lay_out(
     slots: Sequence[Slot], clinic: Clinic, *, start: date, done: Sequence[date] = ()
-) -> tuple[list[Session], list[str]]:
+) -> tuple[list[Session], list[Note]]:
     """Done sessions fill the first slots; the rest go on open days from `start` on."""
     sessions: list[Session] = []
-    warnings: list[str] = []
+    warnings: list[Note] = []
     prev: date | None = None
     fallback_phase = slots[-1].phase.id if slots else "course"
     for index, day in enumerate(sorted(done)):
@@ -170,9 +172,8 @@ def lay_out(
         prev = day
     if done and len(done) >= len(slots):
         more = f", more than the {len(slots)} this course has" if len(done) > len(slots) else ""
-        warnings.append(
-            f"course complete: {len(done)} sessions already done{more}; nothing left to plan"
-        )
+        text = f"course complete: {len(done)} sessions already done{more}; nothing left to plan"
+        warnings.append(Note(code=NoteCode.COURSE_COMPLETE, text=text))
     for index in range(len(done), len(slots)):
         slot = slots[index]
         if prev is None:
@@ -225,18 +226,20 @@ def _place(clinic: Clinic, target: date, *, floor: date, ceiling: date) -> date:
     return best if best is not None else clinic.next_open(target + timedelta(days=1))
 
 
-def _gap_warnings(number: int, gap: int, slot: Slot, *, done: bool) -> list[str]:
+def _gap_warnings(number: int, gap: int, slot: Slot, *, done: bool) -> list[Note]:
     which = f"session {number}" + (" (done)" if done else "")
     if gap > slot.bounds.max:
-        return [
+        text = (
             f"{which}: {gap} days after session {number - 1}, above the "
             f"{slot.bounds.max}-day maximum of phase {slot.label}"
-        ]
+        )
+        return [Note(code=NoteCode.INTERVAL_ABOVE_MAXIMUM, text=text)]
     if gap < slot.bounds.min:
-        return [
+        text = (
             f"{which}: {gap} days after session {number - 1}, below the "
             f"{slot.bounds.min}-day minimum of phase {slot.label}"
-        ]
+        )
+        return [Note(code=NoteCode.INTERVAL_BELOW_MINIMUM, text=text)]
     return []
 
 
@@ -258,7 +261,7 @@ def plan(
     sessions: int | None = None,
     per_week: int | None = None,
     start_moved_from: date | None = None,
-    warnings: Iterable[str] = (),
+    warnings: Iterable[Note] = (),
 ) -> Plan:
     """The course for a patient the screening allows to treat from `start`."""
     slots = course_slots(protocol, sessions=sessions, per_week=per_week)
@@ -268,10 +271,11 @@ def plan(
     for phase in protocol.phases:
         usual = phase.sessions.usual_max
         if usual is not None and counts[phase.id] > usual:
-            notes.append(
+            text = (
                 f"{counts[phase.id]} sessions of phase {phase.id}: more than the usual {usual} "
                 f"(up to {phase.sessions.max} in some cases)"
             )
+            notes.append(Note(code=NoteCode.ABOVE_USUAL_COUNT, text=text))
     pending = [s for s in laid if not s.done]
     first = pending[0].date if pending else None
     last = laid[-1].date if laid else None
@@ -295,10 +299,11 @@ def plan(
         and not dated
         and not patient.sessions_done
     ):
-        notes.append(
+        text = (
             f"stop NSAIDs by {key.stop_nsaids_by}: that day has passed; ask whether any NSAID "
-            f"was taken since, and list it with its last dose"
+            "was taken since, and list it with its last dose"
         )
+        notes.append(Note(code=NoteCode.STOP_NSAIDS_PASSED, text=text))
     return Plan(
         screening=screening,
         protocol=protocol.id,
@@ -360,7 +365,8 @@ def screen_and_plan(
             f"{f.rule} ({f.matched}) until {f.until}" if f.matched else f"{f.rule} until {f.until}"
             for f in deferrals
         )
-        notes.append(f"start moved from {requested} to {begin}: deferred by {why}")
+        text = f"start moved from {requested} to {begin}: deferred by {why}"
+        notes.append(Note(code=NoteCode.START_MOVED, text=text))
     if not may_start(result, begin):
         return no_plan(result, protocol, start_moved_from=moved_from, warnings=notes)
     # When the start moved, the plan carries the first screening (the deferral and its end,
@@ -385,13 +391,17 @@ def screen_and_plan(
     again = screener.screen(patient, protocol, on=on, start=opens, clear=cleared)
     if not may_start(again, opens):
         # no_plan adds why in words ("no plan: review required (age-over-75); ...").
-        moved = f"the first open day is {opens}; the patient was screened again on that day"
+        moved = Note(
+            code=NoteCode.RESCREENED,
+            text=f"the first open day is {opens}; the patient was screened again on that day",
+        )
         return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, moved])
     gap = (opens - begin).days
     if gap > _LATE_START_DAYS and not patient.sessions_done:
-        late = (
-            f"first session {opens}, {gap} days after the start {begin}: the clinic is "
-            "closed until then"
+        late = Note(
+            code=NoteCode.LATE_FIRST_SESSION,
+            text=f"first session {opens}, {gap} days after the start {begin}: the clinic is "
+            "closed until then",
         )
         made = made.model_copy(update={"warnings": [late, *made.warnings]})
     return made
@@ -411,7 +421,7 @@ def no_plan(
     protocol: Protocol,
     *,
     start_moved_from: date | None = None,
-    warnings: Iterable[str] = (),
+    warnings: Iterable[Note] = (),
 ) -> Plan:
     """A Plan-shaped result with no sessions, saying why none could be made."""
     return Plan(
@@ -428,35 +438,41 @@ def no_plan(
     )
 
 
-def why_no_plan(s: Screening) -> str:
-    def rules(action: Action) -> str:
-        return ", ".join(
-            dict.fromkeys(f.rule for f in s.findings if f.action is action and not f.cleared)
-        )
+def why_no_plan(s: Screening) -> Note:
+    """Why a screening allows no plan, naming every rule behind it; for a review, every rule
+    to clear, so that one run with them all makes the plan."""
+
+    def rules(action: Action) -> list[str]:
+        found = (f.rule for f in s.findings if f.action is action and not f.cleared)
+        return list(dict.fromkeys(found))
 
     match s.verdict:
         case Verdict.NOT_ELIGIBLE:
-            return f"no plan: not eligible ({rules(Action.EXCLUDE)})"
+            text = f"no plan: not eligible ({', '.join(rules(Action.EXCLUDE))})"
+            return Note(code=NoteCode.NO_PLAN, text=text)
         case Verdict.REVIEW:
             named = rules(Action.REVIEW)
-            return (
-                f"no plan: review required ({named}); once a practitioner has assessed it, "
-                f"run again with --clear {named.split(', ')[0]}"
+            flags = " ".join(f"--clear {r}" for r in named)
+            text = (
+                f"no plan: review required ({', '.join(named)}); once a practitioner has "
+                f"assessed {'it' if len(named) == 1 else 'each'}, run again with {flags}"
             )
+            return Note(code=NoteCode.NO_PLAN, text=text, clearable=named)
         case Verdict.DEFERRED:
-            open_ended = ", ".join(
+            open_ended = list(
                 dict.fromkeys(
                     f.rule
                     for f in s.findings
                     if f.action is Action.DEFER and f.until is None and not f.cleared
                 )
             )
-            return (
-                f"no plan: deferred with no known end ({open_ended or rules(Action.DEFER)}); "
-                "screen again once it has ended"
+            text = (
+                f"no plan: deferred with no known end "
+                f"({', '.join(open_ended or rules(Action.DEFER))}); screen again once it has ended"
             )
+            return Note(code=NoteCode.NO_PLAN, text=text)
         case Verdict.ELIGIBLE:
-            return "no plan"
+            return Note(code=NoteCode.NO_PLAN, text="no plan")
         case _:
             assert_never(s.verdict)
 
@@ -527,10 +543,13 @@ def aftercare_lines(protocol: Protocol, data: Dataset, last: date | None) -> lis
     return lines
 
 
-def _sun_warnings(patient: Patient, first: date, until: date) -> list[str]:
+def _sun_warnings(patient: Patient, first: date, until: date) -> list[Note]:
     return [
-        f"planned sun exposure {p.start}..{p.end} overlaps the course or its sun-free days "
-        f"after it ({first} to {until}): no sun or solarium until {until}"
+        Note(
+            code=NoteCode.SUN_OVERLAP,
+            text=f"planned sun exposure {p.start}..{p.end} overlaps the course or its sun-free "
+            f"days after it ({first} to {until}): no sun or solarium until {until}",
+        )
         for p in patient.sun_exposure
         if p.start <= until and p.end >= first
     ]

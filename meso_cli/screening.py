@@ -23,6 +23,8 @@ from meso_cli.models import (
     HasCondition,
     IngredientAllergy,
     MedicationCount,
+    Note,
+    NoteCode,
     Patient,
     Protocol,
     Rule,
@@ -138,8 +140,11 @@ class Screener:
             assumed=[
                 *_assumptions(facts),
                 *(
-                    f"{rule} applies on the reference date {on}, not on the start {day}: "
-                    "the start is the earliest day checked"
+                    Note(
+                        code=NoteCode.LAPSED_BY_START,
+                        text=f"{rule} applies on the reference date {on}, not on the start "
+                        f"{day}: the start is the earliest day checked",
+                    )
                     for rule in lapsed
                 ),
             ],
@@ -532,17 +537,20 @@ def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
     return _Hit(entry.name, detail, suggestions=tuple(near), partial=bool(entry.matches))
 
 
-def _assumptions(facts: _Facts) -> list[str]:
+def _assumptions(facts: _Facts) -> list[Note]:
     p = facts.patient
     out = []
     for flag in ("pregnant", "breastfeeding", "fever"):
         if getattr(p, flag) is None:
-            out.append(f"{flag}: not stated, taken as no")
+            out.append(Note(code=NoteCode.NOT_STATED, text=f"{flag}: not stated, taken as no"))
     if p.birth_date is None:
-        out.append(f"birth date not given: {facts.age_text}")
+        text = f"birth date not given: {facts.age_text}"
+        out.append(Note(code=NoteCode.AGE_WITHOUT_BIRTH_DATE, text=text))
     for e in facts.entries:
         if e.kind == "condition" and not e.active:
-            out.append(f"{e.name}: resolved on {e.resolved_on}, not counted")
+            text = f"{e.name}: resolved on {e.resolved_on}, not counted"
+            out.append(Note(code=NoteCode.RESOLVED, text=text))
         if e.kind == "medication" and e.last_dose is None and e.matches:
-            out.append(f"{e.name}: no last_dose given, taken as being taken now")
+            text = f"{e.name}: no last_dose given, taken as being taken now"
+            out.append(Note(code=NoteCode.TAKEN_NOW, text=text))
     return out

@@ -11,7 +11,7 @@ import pytest
 
 from meso_cli.clinic import Clinic, Closure
 from meso_cli.errors import MesoError
-from meso_cli.models import Dataset, Patient, Plan, Verdict
+from meso_cli.models import Dataset, Note, Patient, Plan, Verdict
 from meso_cli.planning import (
     course_slots,
     phase_counts,
@@ -19,6 +19,12 @@ from meso_cli.planning import (
     screen_and_plan,
 )
 from meso_cli.screening import Screener
+
+
+def texts(notes: list[Note]) -> list[str]:
+    """The words of warnings or assumptions, as people read them."""
+    return [n.text for n in notes]
+
 
 EVERY_DAY = Clinic(open_days=frozenset(range(7)))
 ON = date(2026, 11, 22)
@@ -108,7 +114,9 @@ def test_cellulite_lists_its_maintenance_series(data: Dataset) -> None:
 
 def test_more_than_the_usual_count_is_warned(data: Dataset) -> None:
     p = make(data, "cellulite", sessions=16)
-    assert "16 sessions of phase treatment: more than the usual 14 (up to 20" in p.warnings[0]
+    assert (
+        "16 sessions of phase treatment: more than the usual 14 (up to 20" in texts(p.warnings)[0]
+    )
 
 
 def test_twice_a_week_alternates_four_and_three_days(data: Dataset) -> None:
@@ -185,9 +193,8 @@ def test_no_open_day_in_range_stretches_the_interval_and_says_so(data: Dataset) 
         "moved from Thu 2027-02-18 (clinic closed 2027-02-16..2027-02-25); "
         "none open by Tue 2027-02-23 (clinic closed 2027-02-16..2027-02-25)"
     )
-    assert (
-        "session 9: 38 days after session 8, above the 35-day maximum of phase monthly"
-        in p.warnings
+    assert "session 9: 38 days after session 8, above the 35-day maximum of phase monthly" in texts(
+        p.warnings
     )
 
 
@@ -218,7 +225,7 @@ def test_done_sessions_count_and_the_plan_continues_after_the_last(data: Dataset
 def test_gaps_above_the_maximum_are_warned_for_done_and_next(data: Dataset) -> None:
     who = patient(sessions_done=["2026-09-01", "2026-09-20"])
     p = make(data, who=who, start=None)
-    assert p.warnings == [
+    assert texts(p.warnings) == [
         "session 2 (done): 19 days after session 1, above the 14-day maximum of phase weekly",
         "session 3: 63 days after session 2, above the 14-day maximum of phase weekly",
     ]
@@ -232,7 +239,7 @@ def test_a_completed_course_has_only_done_sessions(data: Dataset) -> None:
     assert all(s.done for s in p.sessions) and len(p.sessions) == 10
     assert p.key_dates.first_session is None and p.key_dates.stop_nsaids_by is None
     assert p.key_dates.sun_avoid_until == date(2026, 5, 14)
-    assert "course complete: 10 sessions already done; nothing left to plan" in p.warnings
+    assert "course complete: 10 sessions already done; nothing left to plan" in texts(p.warnings)
     assert plan_made(p)
 
 
@@ -264,7 +271,7 @@ def test_sun_exposure_overlapping_the_course_or_its_tail_is_warned(data: Dataset
         ]
     )
     p = make(data, who=who)
-    assert p.warnings == [
+    assert texts(p.warnings) == [
         "planned sun exposure 2027-04-05..2027-04-12 overlaps the course or its sun-free "
         "days after it (2026-12-01 to 2027-04-09): no sun or solarium until 2027-04-09",
     ]
@@ -280,7 +287,7 @@ def test_a_deferral_with_a_known_end_moves_the_start(data: Dataset) -> None:
     assert p.sessions[0].date == date(2026, 11, 27)
     assert p.screening.verdict is Verdict.DEFERRED
     assert p.screening.earliest_start == date(2026, 11, 27)
-    assert p.warnings[0] == (
+    assert texts(p.warnings)[0] == (
         "start moved from 2026-11-22 to 2026-11-27: deferred by nsaid-washout (ibuprofen) "
         "until 2026-11-27"
     )
@@ -318,7 +325,7 @@ def test_the_start_moved_note_names_only_the_deferrals_that_moved_it(data: Datas
     )
     p = make(data, who=who, start=date(2026, 12, 10))
     assert p.start_moved_from == date(2026, 12, 10)
-    assert p.warnings[0] == (
+    assert texts(p.warnings)[0] == (
         "start moved from 2026-12-10 to 2026-12-15: deferred by skin-disease-at-site "
         "(herpes zoster) until 2026-12-15"
     )
@@ -339,11 +346,12 @@ def test_the_start_moved_note_names_only_the_deferrals_that_moved_it(data: Datas
 def test_no_plan_without_a_treatable_start(
     data: Dataset, fields: dict[str, Any], verdict: Verdict, why: str
 ) -> None:
+
     p = make(data, who=patient(**fields))
     assert p.screening.verdict is verdict
     assert p.sessions == []
     assert p.key_dates.first_session is None and p.key_dates.sun_avoid_until is None
-    assert p.warnings[-1].startswith(why)
+    assert texts(p.warnings)[-1].startswith(why)
     assert not plan_made(p)
 
 

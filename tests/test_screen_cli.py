@@ -95,7 +95,7 @@ def test_pregnant_is_not_eligible_exit_5_without_a_start(tmp_path: Path) -> None
     assert out["verdict"] == "not_eligible"
     assert out["earliest_start"] is None
     assert [f["rule"] for f in out["findings"]] == ["pregnancy"]
-    assert "breastfeeding: not stated, taken as no" in out["assumed"]
+    assert "breastfeeding: not stated, taken as no" in [a["text"] for a in out["assumed"]]
 
 
 def test_unknown_condition_needs_review_with_suggestions(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def handout(
         clear=clear,
     )
     if not plan_made(result):
-        why = result.warnings[-1] if result.warnings else "no plan"
+        why = result.warnings[-1].text if result.warnings else "no plan"
         sys.stderr.write(f"meso: {why}; no handout written\n")
         raise typer.Exit(VERDICT_EXIT[result.screening.verdict])
     page = build(result, person, chosen, data, clinic_name=clinic_name, clinic_phone=phone)

@@ -138,7 +138,7 @@ def screening_view(s: Screening) -> RenderableType:
     if s.assumed:
         parts.append(Text())
         parts.append(Text("Assumed — confirm with the patient", style="bold underline"))
-        parts.extend(_Hanging(Text(a), "• ", "  ") for a in s.assumed)
+        parts.extend(_Hanging(Text(a.text), "• ", "  ") for a in s.assumed)
     if s.cleared:
         parts.append(Text())
         parts.append(

@@ -27,7 +27,7 @@ def plan_view(p: Plan) -> RenderableType:
     if p.warnings:
         parts.append(Text())
         parts.append(Text(f"Warnings ({len(p.warnings)})", style="bold underline"))
-        parts.append(_hanging([("!", w) for w in p.warnings], style="yellow"))
+        parts.append(_hanging([("!", w.text) for w in p.warnings], style="yellow"))
     return Group(*parts)
 
 
