@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from meso_cli.dates import parse_day
-from meso_cli.documents import parse, reject_nulls, validate
+from meso_cli.documents import Document, parse, reject_nulls, validate
 from meso_cli.errors import MesoError
 from meso_cli.files import read_text
 from meso_cli.matching import tokens
@@ -19,13 +19,23 @@ from meso_cli.models import Patient, first_error
 
 
 def load_patient(path: str, on: date | None = None) -> Patient:
-    """The patient in `path`. With the reference date `on`, a birth date after that day, an
-    age that does not fit the birth date, or a session listed as done after it is refused
-    here, with the file and line."""
+    """The patient in `path`: a patient file, or a FHIR R4 Bundle. With the reference date
+    `on`, a birth date after that day, an age that does not fit the birth date, or a session
+    listed as done after it is refused here, with the file and line."""
     shown = "<stdin>" if path == "-" else path
     doc = parse(read_text(path), shown)
     if isinstance(doc.value, dict):
         reject_nulls(doc)
+    return patient_from(doc, on)
+
+
+def patient_from(doc: Document, on: date | None = None) -> Patient:
+    """A parsed document as a Patient: a FHIR R4 Bundle when it names its `resourceType`
+    (read by fhir_in, which alone imports fhir.resources), else a patient file."""
+    if isinstance(doc.value, dict) and "resourceType" in doc.value:
+        from meso_cli.fhir_in import patient_from_bundle
+
+        return patient_from_bundle(doc, on)
     return validate(doc, Patient, context={"on": on} if on is not None else None)
 
 

@@ -530,7 +530,8 @@ def _read_as(entry: _Entry, match: Match, word: str = "") -> str:
     if match.term.startswith("atc:"):
         return f" ({match.name})"
     if entry.via is not None:
-        return f" ({entry.via}: {match.name})"
+        same = entry.name.casefold() == match.name.casefold()
+        return f" ({entry.via})" if same else f" ({entry.via}: {match.name})"
     if entry.name.casefold() == match.name.casefold():
         return ""
     return f" ({word}{match.name})"
