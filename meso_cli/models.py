@@ -423,6 +423,9 @@ class Dataset(Strict):
     atc_classes: dict[str, str] = Field(
         default_factory=dict, description="The ATC classes rules name, with their WHO names."
     )
+    source_titles: dict[str, str] = Field(
+        default_factory=dict, description="The source articles' titles, by file name."
+    )
     version: str = Field(description="sha256 of the data files.")
 
     def rule(self, rule_id: str) -> Rule | None:
