@@ -147,7 +147,7 @@ def patient_yaml(patient: Patient, *, header: str = "") -> str:
             _mapping({"name": m.name, "last_dose": m.last_dose}) if m.last_dose else _scalar(m.name)
             for m in patient.medications
         ],
-        "allergies": [_scalar(a) for a in patient.allergies],
+        "allergies": [_scalar(a.name) for a in patient.allergies],
         "sun_exposure": [_mapping({"from": s.start, "to": s.end}) for s in patient.sun_exposure],
         "sessions_done": [_scalar(d) for d in patient.sessions_done],
     }

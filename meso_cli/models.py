@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -27,6 +28,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from meso_cli.codes import ATC_SUBSTANCE, SHOWN, System, code_problem, entry_problem, normalise
 from meso_cli.dates import ISO_DAY, age_on, year_problem
 
 SCHEMA_VERSION = "1"
@@ -56,6 +58,10 @@ class NoteCode(StrEnum):
     RESOLVED = "resolved"  # a condition resolved by the day the rules were applied
     TAKEN_NOW = "taken-now"  # a medication with no last dose
     LAPSED_BY_START = "lapsed-by-start"  # ruled out on the reference date, not on the start
+    # assumptions: how a FHIR Bundle was read
+    NOT_READ = "not-read"  # resources of a kind the reader does not use ("1 Immunization")
+    RECORD_IGNORED = "record-ignored"  # refuted, entered in error, not taken, resolved allergy
+    READ_AS = "read-as"  # a record read one way of several (a stop with no date: taken now)
     # warnings: what a plan calls out
     NO_PLAN = "no-plan"
     START_MOVED = "start-moved"
@@ -124,12 +130,57 @@ class Strict(BaseModel):
 # --- clinical data -------------------------------------------------------------------------
 
 
+def _code_text(value: Any) -> Any:
+    # A SNOMED CT id written without quotes is read by YAML and JSON as a number.
+    return str(value) if type(value) is int else value
+
+
+def _entry_of(system: System, *, substance: bool = False, group: bool = False) -> Any:
+    def check(value: str) -> str:
+        value = normalise(system, value)
+        problem = entry_problem(system, value)
+        if problem is not None:
+            raise ValueError(problem)
+        if substance and len(value) != ATC_SUBSTANCE:
+            raise ValueError(f"{value!r}: a term carries full ATC codes of 7 characters")
+        if group and len(value) >= ATC_SUBSTANCE:
+            raise ValueError(f"{value!r} is one substance; name a class (such as B01 or M01A)")
+        return value
+
+    return AfterValidator(check)
+
+
+AtcSubstance = Annotated[StrictStr, _entry_of("atc", substance=True)]
+AtcClass = Annotated[StrictStr, _entry_of("atc", group=True)]
+Icd10Entry = Annotated[StrictStr, _entry_of("icd10")]
+Icd10CmEntry = Annotated[StrictStr, _entry_of("icd10cm")]
+SnomedId = Annotated[StrictStr, BeforeValidator(_code_text), _entry_of("snomed")]
+
+
+class TermCodes(Strict):
+    """A term's codes in each system. ICD entries may be categories or ranges (`E10-E14`);
+    a code in a patient's record matches the entry it begins with or falls inside."""
+
+    atc: list[AtcSubstance] = Field(default_factory=list, description="WHO ATC, 7 characters.")
+    icd10: list[Icd10Entry] = Field(default_factory=list, description="WHO ICD-10 (2019).")
+    icd10cm: list[Icd10CmEntry] = Field(default_factory=list, description="ICD-10-CM.")
+    snomed: list[SnomedId] = Field(default_factory=list, description="SNOMED CT concept ids.")
+
+    def entries(self) -> Iterator[tuple[System, str]]:
+        for system in ("atc", "icd10", "icd10cm", "snomed"):
+            for entry in getattr(self, system):
+                yield system, entry
+
+
 class Term(Strict):
-    """A name a practitioner may type, with its synonyms and brand names."""
+    """A name a practitioner may type, with its synonyms and brand names, and its codes."""
 
     id: StrictStr = Field(description="Stable id used by rules and protocols.")
     names: list[StrictStr] = Field(
         min_length=1, description="Display name first, then synonyms, brand names, spellings."
+    )
+    codes: TermCodes = Field(
+        default_factory=TermCodes, description="Codes a patient's record may give instead."
     )
     note: StrictStr | None = Field(default=None, description="Why this term is known.")
     sources: list[StrictStr] = Field(default_factory=list)
@@ -155,7 +206,12 @@ class HasCondition(Strict):
 
 class TakesMedication(Strict):
     medications: list[StrictStr] = Field(
-        min_length=1, description="Medication term ids; any one listed fires the rule."
+        default_factory=list, description="Medication term ids; any one listed fires the rule."
+    )
+    atc: list[AtcClass] = Field(
+        default_factory=list,
+        description="ATC classes (B01, M01A): any medication whose code lies in one fires the "
+        "rule, whether or not a term names it.",
     )
     washout_days: StrictInt | None = Field(
         default=None,
@@ -163,6 +219,12 @@ class TakesMedication(Strict):
         description="With a washout, the rule fires only if the last dose is fewer than this "
         "many days before the start, and lasts until last dose + washout.",
     )
+
+    @model_validator(mode="after")
+    def _names_something(self) -> TakesMedication:
+        if not self.medications and not self.atc:
+            raise ValueError("give medications (term ids), atc (classes), or both")
+        return self
 
 
 class MedicationCount(Strict):
@@ -193,6 +255,7 @@ _TRIGGERS: dict[str, type[Strict]] = {
     "flag": Flag,
     "conditions": HasCondition,
     "medications": TakesMedication,
+    "atc": TakesMedication,
     "medication_count_at_least": MedicationCount,
     "ingredient_allergy": IngredientAllergy,
     "unrecognized_term": UnrecognizedTerm,
@@ -357,6 +420,12 @@ class Dataset(Strict):
     protocols: list[Protocol]
     common_precare: list[CareItem]
     common_aftercare: list[CareItem]
+    atc_classes: dict[str, str] = Field(
+        default_factory=dict, description="The ATC classes rules name, with their WHO names."
+    )
+    source_titles: dict[str, str] = Field(
+        default_factory=dict, description="The source articles' titles, by file name."
+    )
     version: str = Field(description="sha256 of the data files.")
 
     def rule(self, rule_id: str) -> Rule | None:
@@ -376,6 +445,9 @@ class TermsSection(Strict):
 
 class ContraindicationsFile(Strict):
     sources: dict[str, str]
+    atc_classes: dict[AtcClass, StrictStr] = Field(
+        default_factory=dict, description="ATC classes a rule may name, with their WHO names."
+    )
     terms: TermsSection
     rules: list[Rule]
 
@@ -409,18 +481,97 @@ _NAME_SCHEMA: JsonDict = {"maxLength": MAX_NAME}
 SchemaName = Annotated[str, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]
 
 
-class ConditionEntry(Strict):
-    name: StrictStr = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
+class Code(Strict):
+    """A code from a classification (ATC, WHO ICD-10, ICD-10-CM, SNOMED CT)."""
+
+    system: System = Field(description="atc, icd10 (WHO), icd10cm or snomed.")
+    value: Annotated[StrictStr, BeforeValidator(_code_text)] = Field(
+        min_length=1, max_length=40, description="The code as the classification writes it."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalised(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("system") in SHOWN:
+            value = _code_text(data.get("value"))
+            if isinstance(value, str):
+                return {**data, "value": normalise(data["system"], value)}
+        return data
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Code:
+        problem = code_problem(self.system, self.value)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def shown(self) -> str:
+        return f"{SHOWN[self.system]} {self.value}"
+
+
+def _codes(value: Any) -> Any:
+    # `code: {system: atc, value: B01AA03}` is one code; a list gives every code of one entry.
+    return [value] if isinstance(value, dict | BaseModel) else value
+
+
+Codes = Annotated[
+    list[Code],
+    BeforeValidator(_codes, json_schema_input_type=Code | list[Code]),
+    Field(min_length=1, max_length=20),
+]
+
+
+class _Coded(Strict):
+    """An entry given by name, by code, or both: a known code is matched exactly."""
+
+    name: StrictStr | None = Field(default=None, min_length=1, json_schema_extra=_NAME_SCHEMA)
+    code: Codes | None = Field(
+        default=None,
+        description="A code, or the codes of one record entry, beside or instead of the name.",
+    )
+
+    _SYSTEMS: ClassVar[dict[str, str]] = {}  # systems this kind of entry may not use, and why
+
+    @model_validator(mode="after")
+    def _named_or_coded(self) -> Self:
+        if self.name is None and not self.code:
+            raise ValueError("give a name, a code, or both")
+        for code in self.code or []:
+            why = self._SYSTEMS.get(code.system)
+            if why is not None:
+                raise ValueError(f"{code.shown}: {why}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The name, or the codes where no name is given: how findings show the entry."""
+        return self.name or ", ".join(c.shown for c in self.code or [])
+
+
+_NOT_A_MEDICINE = "an ICD-10 code names a condition, not a medicine; give an ATC or SNOMED CT code"
+
+
+class ConditionEntry(_Coded):
+    _SYSTEMS: ClassVar[dict[str, str]] = {
+        "atc": "an ATC code names a medicine, not a condition; give ICD-10 or SNOMED CT"
+    }
+
     resolved_on: IsoDate | None = Field(
         default=None, description="First day on which the condition no longer applies."
     )
 
 
-class MedicationEntry(Strict):
-    name: StrictStr = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
+class MedicationEntry(_Coded):
+    _SYSTEMS: ClassVar[dict[str, str]] = {"icd10": _NOT_A_MEDICINE, "icd10cm": _NOT_A_MEDICINE}
+
     last_dose: IsoDate | None = Field(
         default=None, description="Date of the last dose; absent means it is being taken now."
     )
+
+
+class AllergyEntry(_Coded):
+    _SYSTEMS: ClassVar[dict[str, str]] = {"icd10": _NOT_A_MEDICINE, "icd10cm": _NOT_A_MEDICINE}
 
 
 class SunPeriod(Strict):
@@ -441,6 +592,9 @@ Condition = Annotated[
 ]
 Medication = Annotated[
     MedicationEntry, BeforeValidator(_named, json_schema_input_type=SchemaName | MedicationEntry)
+]
+Allergy = Annotated[
+    AllergyEntry, BeforeValidator(_named, json_schema_input_type=SchemaName | AllergyEntry)
 ]
 
 
@@ -481,16 +635,16 @@ class Patient(Strict):
     fever: StrictBool | None = Field(default=None, description="Default false (assumed).")
     conditions: list[Condition] = Field(
         default_factory=list,
-        description="A name, or {name, resolved_on}.",
+        description="A name, or {name, code, resolved_on}.",
         json_schema_extra=_FEW,
     )
     medications: list[Medication] = Field(
         default_factory=list,
-        description="A name, or {name, last_dose}.",
+        description="A name, or {name, code, last_dose}.",
         json_schema_extra=_FEW,
     )
-    allergies: list[Annotated[StrictStr, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]] = (
-        Field(default_factory=list, json_schema_extra=_FEW)
+    allergies: list[Allergy] = Field(
+        default_factory=list, description="A name, or {name, code}.", json_schema_extra=_FEW
     )
     sun_exposure: list[SunPeriod] = Field(
         default_factory=list,
@@ -542,6 +696,21 @@ class Patient(Strict):
                     "give one of them"
                 )
         return value
+
+    # What a reader noted while turning a record into this patient (a FHIR Bundle: the
+    # resources it did not read, the entries it ignored); the screening lists them under
+    # `assumed`. Not a field: a patient file cannot write it.
+    _record_notes: tuple[Note, ...] = PrivateAttr(default=())
+
+    @property
+    def record_notes(self) -> tuple[Note, ...]:
+        return self._record_notes
+
+    def noting(self, notes: Sequence[Note]) -> Patient:
+        """This patient with what its reader noted about the record."""
+        copy = self.model_copy()
+        copy._record_notes = tuple(notes)
+        return copy
 
     @model_validator(mode="after")
     def _has_age(self) -> Patient:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, time
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +24,13 @@ from meso_cli.cli.options import (
 )
 from meso_cli.errors import EXIT_OK, VERDICT_EXIT, MesoError
 
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+    fhir = "fhir"
+
+
 if TYPE_CHECKING:
     from meso_cli.models import Patient, Plan, Protocol
 
@@ -40,6 +48,15 @@ def plan(
     holidays: Holidays = None,
     clear: Clear = None,
     json: Json = False,
+    fmt: Annotated[
+        PlanFormat | None,
+        typer.Option(
+            "--format",
+            show_default=False,
+            help="text (default), json (as --json), or fhir: a FHIR R4 Bundle with a CarePlan "
+            "and a DetectedIssue per finding.",
+        ),
+    ] = None,
     ics: Annotated[
         Path | None,
         typer.Option(
@@ -71,9 +88,13 @@ def plan(
       meso plan patient.yaml -p cellulite --per-week 2 --open-days mon,wed,fri --holidays TR
 
       meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
+
+      meso plan record.fhir.json -p hair --format fhir > careplan.json
     """
     from meso_cli.planning import plan_made
 
+    if json and fmt not in (None, PlanFormat.json):
+        raise MesoError(f"--json and --format {fmt} ask for two outputs; give one")
     session_time = _parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
@@ -92,7 +113,11 @@ def plan(
     )
     if ics is not None:
         _write_ics(result, chosen, person, ics, session_time)
-    if json:
+    if fmt is PlanFormat.fhir:
+        from meso_cli.render.fhir import plan_to_fhir
+
+        out(plan_to_fhir(result, chosen))
+    elif json or fmt is PlanFormat.json:
         from meso_cli.render.json import to_json
 
         out(to_json(result))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -23,6 +24,12 @@ from meso_cli.cli.app import (
 from meso_cli.errors import VERDICT_EXIT
 
 QUICK = "Quick screen (instead of, or over, a file)"
+
+
+class ScreenFormat(StrEnum):
+    text = "text"
+    json = "json"
+    cds_hooks = "cds-hooks"
 
 
 @app.command()
@@ -46,6 +53,14 @@ def screen(
     on: On = None,
     clear: Clear = None,
     json: Json = False,
+    fmt: Annotated[
+        ScreenFormat | None,
+        typer.Option(
+            "--format",
+            show_default=False,
+            help="text (default), json (as --json), or cds-hooks: a CDS Hooks cards response.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     age: Annotated[
         int | None,
@@ -110,9 +125,14 @@ def screen(
       meso screen --age 52 --medication warfarin --condition "type 2 diabetes" -p hair
       meso screen patient.yaml --medication ibuprofen@2026-11-20 --on 2026-11-22 --json
       cat patient.json | meso screen - --clear anticoagulant --json
+      meso screen record.fhir.json -p hair --format cds-hooks
     """
+    from meso_cli.errors import MesoError
     from meso_cli.patients import QuickOptions, load_patient, quick_patient
     from meso_cli.screening import screen as run_screen
+
+    if json and fmt not in (None, ScreenFormat.json):
+        raise MesoError(f"--json and --format {fmt.value} ask for two outputs; give one")
 
     quick = QuickOptions(
         id=patient_id,
@@ -135,10 +155,15 @@ def screen(
     else:
         person = load_patient(patient, day)
     result = run_screen(person, chosen, data, on=day, clear=clear or [])
-    if json:
-        from meso_cli.render.json import to_json
+    if fmt is ScreenFormat.cds_hooks or json or fmt is ScreenFormat.json:
+        if fmt is ScreenFormat.cds_hooks:
+            from meso_cli.render.fhir import screening_to_cds
 
-        out(to_json(result))
+            out(screening_to_cds(result, data))
+        else:
+            from meso_cli.render.json import to_json
+
+            out(to_json(result))
         # stdout holds JSON only; what the options changed goes to stderr.
         for note in notes:
             sys.stderr.write(f"meso: note: from the command line: {note}\n")
