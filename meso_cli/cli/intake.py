@@ -76,10 +76,9 @@ def _read(prompt: str, *, back: bool = False) -> str:
             _say(
                 "    ! that is not UTF-8 text (is the terminal set to another encoding?); "
                 "type it again",
-                hang=6,
             )
         elif len(answer) > MAX_NAME:
-            _say(f"    ! {len(answer)} characters; at most {MAX_NAME}, type it again", hang=6)
+            _say(f"    ! {len(answer)} characters; at most {MAX_NAME}, type it again")
         elif back and answer.strip() == BACK:
             raise _Back
         else:
@@ -94,7 +93,7 @@ def _ask(prompt: str, parse: Callable[[str], T]) -> T:
         try:
             return parse(_read(prompt))
         except BadAnswer as exc:
-            _say(f"    ! {exc}", hang=6)
+            _say(f"    ! {exc}")
 
 
 def _question(
@@ -116,7 +115,7 @@ def _question(
         try:
             return parse(typed)
         except BadAnswer as exc:
-            _say(f"    ! {exc}", hang=6)
+            _say(f"    ! {exc}")
 
 
 # --- names with "did you mean" -----------------------------------------------------------------
@@ -130,12 +129,12 @@ def _resolve(typed: str, label: str, vocabulary: Any) -> Any:
 
     answer = term(typed, vocabulary)
     while not answer.known:
-        _say(f"    ? {printable_line(answer.name)!r} is not a known {label}.", hang=6)
+        _say(f"    ? {printable_line(answer.name)!r} is not a known {label}.")
         options = "".join(
             f"  {i}) {printable_line(s)}" for i, s in enumerate(answer.suggestions, 1)
         )
         if options:
-            _say(f"      Did you mean:{options}", hang=6)
+            _say(f"      Did you mean:{options}")
         number = "a number to choose, " if options else ""
         prompt = (
             f"    Type {number}k to keep it as typed (needs review), - to leave it out, "
@@ -145,7 +144,6 @@ def _resolve(typed: str, label: str, vocabulary: Any) -> Any:
         while not again.strip():
             _say(
                 "    ! nothing typed: it is neither kept nor left out until you say which",
-                hang=6,
             )
             again = _read(prompt)
         if again.strip() == "-":
@@ -172,7 +170,7 @@ def _entries(
     _say(heading)
     if entries:
         for i, entry in enumerate(entries, 1):
-            _say(f"  {i}) {shown(entry)}", hang=5)
+            _say(f"  {i}) {shown(entry)}", hang=3)
         _say("  Type another to add it, -N to remove number N, Enter when done.")
     while True:
         typed = _read(f"  {label}:", back=True)
@@ -183,9 +181,9 @@ def _entries(
         if drop and entries:
             n = int(drop.group(1))
             if 1 <= n <= len(entries):
-                _say(f"    - removed {shown(entries.pop(n - 1))}", hang=6)
+                _say(f"    - removed {shown(entries.pop(n - 1))}")
             else:
-                _say(f"    ! there is no number {n}: 1 to {len(entries)}", hang=6)
+                _say(f"    ! there is no number {n}: 1 to {len(entries)}")
             continue
         entry = add(typed)
         if entry is not None:
@@ -281,7 +279,7 @@ def _steps(data: Any, on: date) -> list[_Step]:
                 return None
             name = printable_line(answer.name)
             read = f"read as {', '.join(answer.read_as)}" if answer.known else "kept, unrecognised"
-            _say(f"    + {name} — {read}", hang=6)
+            _say(f"    + {name} — {read}")
             return then(answer.name)
 
         return lambda a: _entries(heading, label, a.setdefault(key, []), add, _entry_shown)
@@ -293,7 +291,7 @@ def _steps(data: Any, on: date) -> list[_Step]:
             try:
                 period = sun_period(typed)
             except BadAnswer as exc:
-                _say(f"    ! {exc}", hang=6)
+                _say(f"    ! {exc}")
                 return None
             return {"from": period.start, "to": period.end}
 
@@ -325,7 +323,6 @@ def _steps(data: Any, on: date) -> list[_Step]:
             _say(
                 f"    ! unknown protocol {printable_line(typed)!r}"
                 + (f"; did you mean {', '.join(near)}?" if near else ""),
-                hang=6,
             )
 
     def pregnancy_applies(a: Answers) -> bool:
@@ -452,7 +449,7 @@ def _settle(steps: list[_Step], answers: Answers) -> None:
                     answers[step.key] = step.ask(answers)
                     break
                 except _Back:
-                    _say("    ! this one is needed now; please answer it", hang=6)
+                    _say("    ! this one is needed now; please answer it")
 
 
 def _interview(steps: list[_Step], answers: Answers) -> None:
@@ -505,7 +502,7 @@ def _summary(steps: list[_Step], answers: Answers) -> list[_Step]:
     _say("Your answers:")
     for n, step in enumerate(shown, 1):
         _say(
-            f"  {n:>2}  {step.label:<{width}}  {step.shown(answers.get(step.key))}", hang=width + 4
+            f"  {n:>2}  {step.label:<{width}}  {step.shown(answers.get(step.key))}", hang=width + 6
         )
     return shown
 
@@ -538,7 +535,7 @@ def _review(
             elif typed.isdigit() and 1 <= int(typed) <= len(shown):
                 step = shown[int(typed) - 1]
             else:
-                _say(f"    ! type a number from 1 to {len(shown)}, {BACK}, or Enter", hang=6)
+                _say(f"    ! type a number from 1 to {len(shown)}, {BACK}, or Enter")
                 continue
             break
         try:
@@ -559,7 +556,8 @@ def _free_target(target: Path) -> tuple[Path, bool]:
     while target.exists():
         if not target.is_file():
             raise MesoError(f"-o {target}: not a regular file; give a file name")
-        if _ask(f"{target} already exists. Replace it with this patient? (y/n):", yes_no):
+        shown = printable_line(str(target))
+        if _ask(f"{shown} already exists. Replace it with this patient? (y/n):", yes_no):
             return target, True
         target = Path(_ask("Save as another file instead:", _file_name))
     return target, False
@@ -585,7 +583,7 @@ def _save(target: Path | None, replace: bool, text: str) -> Path:
             typed = _read("Save the patient file as (Enter for patient.yaml):").strip()
             target, replace = Path(typed or "patient.yaml"), False
         if target.exists() and not replace:
-            if _ask(f"{target} exists. Replace it? (y/n):", yes_no):
+            if _ask(f"{printable_line(str(target))} exists. Replace it? (y/n):", yes_no):
                 replace = True
             else:
                 target = None
@@ -596,7 +594,7 @@ def _save(target: Path | None, replace: bool, text: str) -> Path:
         except FileExists:
             continue  # made by someone else since the question: asked again
         except MesoError as exc:
-            _say(f"    ! {exc}", hang=6)
+            _say(f"    ! {exc}")
             target = None
 
 
@@ -657,21 +655,21 @@ def intake(
     answers: Answers = {} if protocol is None else {"protocol": chosen}
     steps = _steps(data, day)
     try:
-        if target is not None and not force:
-            target, replace = _free_target(target)
         _say(
             f"meso intake — plain answers; Enter skips what is optional; {BACK} goes back "
             "to the question before; Ctrl-C cancels."
         )
         _say(f"Reference date {day}. Dates are typed YYYY-MM-DD.")
         _say()
+        if target is not None and not force:
+            target, replace = _free_target(target)
         _interview(steps, answers)
         patient, result = _review(
             steps,
             answers,
             data,
             day,
-            str(target) if target else "the patient file",
+            printable_line(str(target)) if target else "the patient file",
             given=set() if protocol is None else {"protocol"},
         )
         header = f"Written by meso intake; reference date {day}."
@@ -682,7 +680,8 @@ def intake(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     chosen = answers.get("protocol")
     _say(
-        f"Wrote {written}. Screen it again with: meso screen {written}"
+        f"Wrote {printable_line(str(written))}. Screen it again with: "
+        f"meso screen {printable_line(str(written))}"
         + (f" --protocol {chosen.id}" if chosen else "")
     )
     raise typer.Exit(VERDICT_EXIT[result.verdict])
