@@ -625,6 +625,12 @@ class Patient(Strict):
         json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
     )
+    name: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        json_schema_extra=_NAME_SCHEMA,
+        description="The patient's name, for handouts; never in batch output.",
+    )
     birth_date: IsoDate | None = None
     age: StrictInt | None = Field(
         default=None, ge=0, le=130, description="Whole years at the reference date."
@@ -668,7 +674,7 @@ class Patient(Strict):
             raise ValueError(f"{len(value)} entries; at most {MAX_ENTRIES} (the right file?)")
         return value
 
-    @field_validator("id", "conditions", "medications", "allergies")
+    @field_validator("id", "name", "conditions", "medications", "allergies")
     @classmethod
     def _short(cls, value: Any) -> Any:
         for item in value if isinstance(value, list) else [value]:

@@ -463,7 +463,7 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
         case Flag(flag=name):
             if getattr(facts.patient, name) is not True:
                 return []
-            return [_Hit(f"{name}: true", f"{name}: true in the patient file")]
+            return [_Hit(f"{name}: true", f"{name}: true, as stated")]
         case HasCondition(conditions=ids):
             return [
                 _Hit(e.name, _condition_detail(e, m), e.resolved_on)

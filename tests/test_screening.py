@@ -631,7 +631,7 @@ def test_the_same_name_listed_twice_is_one_finding(data: Dataset) -> None:
 
 def test_a_deferral_without_end_says_so_once(data: Dataset) -> None:
     (finding,) = run(data, fever=True).findings
-    assert finding.detail == "fever: true in the patient file; no end date is known"
+    assert finding.detail == "fever: true, as stated; no end date is known"
 
 
 def test_clear_takes_rule_ids_in_any_case(data: Dataset) -> None:

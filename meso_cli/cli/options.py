@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -71,6 +72,19 @@ Holidays = Annotated[
     ),
 ]
 WEEKDAYS = "mon,tue,wed,thu,fri"
+
+
+def parse_time(value: str) -> time:
+    """`--time HH:MM`: a session's start time."""
+    from meso_cli.errors import MesoError
+
+    try:
+        hours, minutes = value.strip().split(":")
+        if len(hours) > 2 or len(minutes) != 2:
+            raise ValueError
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise MesoError(f"--time {value!r}: expected HH:MM, e.g. 09:30") from None
 
 
 def plan_from_options(

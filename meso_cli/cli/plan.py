@@ -20,6 +20,7 @@ from meso_cli.cli.options import (
     PlanProtocol,
     Sessions,
     Start,
+    parse_time,
     plan_from_options,
 )
 from meso_cli.errors import EXIT_OK, VERDICT_EXIT, MesoError
@@ -95,7 +96,7 @@ def plan(
 
     if json and fmt not in (None, PlanFormat.json):
         raise MesoError(f"--json and --format {fmt} ask for two outputs; give one")
-    session_time = _parse_time(at) if at is not None else None
+    session_time = parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
     result, chosen, person, _ = plan_from_options(
@@ -127,16 +128,6 @@ def plan(
 
         show(plan_view(result))
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
-
-
-def _parse_time(value: str) -> time:
-    try:
-        hours, minutes = value.strip().split(":")
-        if len(hours) > 2 or len(minutes) != 2:
-            raise ValueError
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise MesoError(f"--time {value!r}: expected HH:MM, e.g. 09:30") from None
 
 
 def _note(message: str) -> None:
