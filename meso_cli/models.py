@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from meso_cli.dates import ISO_DAY, age_on, year_problem
+from meso_cli.text import unsafe_character
 
 SCHEMA_VERSION = "1"
 MAX_ENTRIES = 200  # per list in a patient record
@@ -455,6 +456,51 @@ def _given_by_then(day: date, info: ValidationInfo) -> date:
 
 SessionDone = Annotated[IsoDate, AfterValidator(_given_by_then)]
 
+MAX_REASON = 1000  # characters in a clearance's reason
+
+
+def _one_line(value: str) -> str:
+    problem = unsafe_character(value)
+    if problem is not None:
+        raise ValueError(f"{problem} is not allowed here; retype the text")
+    return value
+
+
+Line = Annotated[StrictStr, Field(min_length=1), AfterValidator(_one_line)]
+
+
+class Clearance(Strict):
+    """A review the practitioner assessed and cleared, recorded in the patient file
+    (`meso clear`): later screenings honour it for the entry it names only."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    rule: Line = Field(json_schema_extra=_NAME_SCHEMA, description="The review rule cleared.")
+    matched: Line | None = Field(
+        default=None,
+        json_schema_extra=_NAME_SCHEMA,
+        description="The entry the clearance covers, as the finding named it (a medicine, a "
+        "condition, an allergy); a new entry fires the rule again.",
+    )
+    by: Line = Field(json_schema_extra=_NAME_SCHEMA, description="Who assessed and cleared it.")
+    on: IsoDate = Field(description="The day it was cleared; not in force before that day.")
+    reason: Line = Field(json_schema_extra={"maxLength": MAX_REASON}, description="Why.")
+
+    @field_validator("rule", "matched", "by")
+    @classmethod
+    def _short(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{len(value)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _not_too_long(cls, value: str) -> str:
+        if len(value) > MAX_REASON:
+            raise ValueError(f"{len(value)} characters; at most {MAX_REASON}")
+        return value
+
+
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
 
@@ -470,6 +516,11 @@ class Patient(Strict):
         min_length=1,
         json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
+    )
+    name: Line | None = Field(
+        default=None,
+        json_schema_extra=_NAME_SCHEMA,
+        description="The patient's name, for the handout; never in batch output.",
     )
     birth_date: IsoDate | None = None
     age: StrictInt | None = Field(
@@ -502,9 +553,20 @@ class Patient(Strict):
         description="Dates of sessions of this course already given.",
         json_schema_extra={**_FEW, "uniqueItems": True},
     )
+    clearances: list[Clearance] = Field(
+        default_factory=list,
+        description="Reviews the practitioner cleared (meso clear), each for one entry.",
+        json_schema_extra=_FEW,
+    )
 
     @field_validator(
-        "conditions", "medications", "allergies", "sun_exposure", "sessions_done", mode="before"
+        "conditions",
+        "medications",
+        "allergies",
+        "sun_exposure",
+        "sessions_done",
+        "clearances",
+        mode="before",
     )
     @classmethod
     def _few(cls, value: Any) -> Any:
@@ -521,6 +583,14 @@ class Patient(Strict):
             text = item if isinstance(item, str) or item is None else item.name
             if text is not None and len(text) > MAX_NAME:
                 raise ValueError(f"{text[:20]!r}… is {len(text)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, value: str | None) -> str | None:
+        # The name itself is never repeated in a message: it may reach a batch error line.
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{len(value)} characters; at most {MAX_NAME}")
         return value
 
     @field_validator("birth_date")
@@ -579,7 +649,14 @@ class Finding(Strict):
     matched: str | None = Field(description="The patient's own words that fired the rule.")
     until: dt.date | None = Field(description="For a deferral: the first day it no longer holds.")
     sources: list[str]
-    cleared: bool = Field(description="Cleared by the practitioner with --clear.")
+    cleared: bool = Field(
+        description="Cleared by the practitioner: with --clear, or recorded (`clearance`)."
+    )
+    clearance: Clearance | None = Field(
+        default=None,
+        description="The clearance recorded in the patient file that covers this finding: "
+        "who cleared it, when and why.",
+    )
     advice: str = Field(description="What to do.")
     suggestions: list[str] = Field(
         default_factory=list, description="Close known terms, for an unrecognized one."

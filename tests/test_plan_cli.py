@@ -400,3 +400,53 @@ def test_twice_a_week_from_a_wednesday_starts_thursday_instead_of_running_over()
         "moved from Wed 2026-12-02: the sessions after it would not keep within their intervals"
     )
     assert [w for w in p["warnings"] if w["code"].startswith("interval")] == []
+
+
+def test_brief_gives_the_verdict_the_findings_and_the_dates_only() -> None:
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "patient.yaml")
+    result = run(example, "-p", "hair", "--on", "2026-11-22", "--brief")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "… DEFERRED — first session from 2026-11-27\n"
+        "… DEFER [nsaid-washout] last dose of ibuprofen\n"
+        "    2026-11-20: first session from 2026-11-27\n"
+        "Sessions: hair, 10\n"
+        "   1  Fri 2026-11-27\n"
+        "   2  Fri 2026-12-04\n"
+        "   3  Fri 2026-12-11\n"
+        "   4  Fri 2026-12-18\n"
+        "   5  Fri 2026-12-25\n"
+        "   6  Fri 2027-01-01\n"
+        "   7  Fri 2027-01-08\n"
+        "   8  Fri 2027-01-15\n"
+        "   9  Mon 2027-02-15  moved\n"
+        "  10  Wed 2027-03-17\n"
+        "! start moved from 2026-11-22 to 2026-11-27: deferred by\n"
+        "  nsaid-washout (ibuprofen) until 2026-11-27\n"
+    )
+    full = run(example, "-p", "hair", "--on", "2026-11-22")
+    assert len(full.stdout.splitlines()) > 3 * len(result.stdout.splitlines())
+
+
+def test_brief_without_a_plan_names_every_rule_to_clear_in_one_line(tmp_path: Path) -> None:
+    who = write_patient(
+        tmp_path, birth_date="1946-01-01", medications=["warfarin"], conditions=["lupus"]
+    )
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--brief")
+    assert result.exit_code == 3, result.output
+    flat = " ".join(result.stdout.split())
+    assert "No plan for hair." in flat
+    assert (
+        "! no plan: review required (age-over-75, anticoagulant, unrecognized-term); once a "
+        "practitioner has assessed each, run again with --clear age-over-75 --clear "
+        "anticoagulant --clear unrecognized-term" in flat
+    )
+    # the full view says the same in one message
+    full = " ".join(run(who, "-p", "hair", "--on", "2026-11-22").stdout.split())
+    assert "--clear age-over-75 --clear anticoagulant --clear unrecognized-term" in full
+
+
+def test_brief_is_for_people_only(tmp_path: Path) -> None:
+    result = run(write_patient(tmp_path), "-p", "hair", "--brief", "--json")
+    assert result.exit_code == 2
+    assert "--brief is a view for people" in result.output

@@ -40,6 +40,12 @@ def plan(
     holidays: Holidays = None,
     clear: Clear = None,
     json: Json = False,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief", help="Only the verdict, the findings and the session dates (and warnings)."
+        ),
+    ] = False,
     ics: Annotated[
         Path | None,
         typer.Option(
@@ -71,9 +77,13 @@ def plan(
       meso plan patient.yaml -p cellulite --per-week 2 --open-days mon,wed,fri --holidays TR
 
       meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
+
+      meso plan patient.yaml -p hair --brief
     """
     from meso_cli.planning import plan_made
 
+    if brief and json:
+        raise MesoError("--brief is a view for people; --json gives the whole plan")
     session_time = _parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
@@ -98,9 +108,9 @@ def plan(
         out(to_json(result))
     else:
         from meso_cli.cli.app import show
-        from meso_cli.render.plan import plan_view
+        from meso_cli.render.plan import brief_view, plan_view
 
-        show(plan_view(result))
+        show(brief_view(result) if brief else plan_view(result))
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
 
 

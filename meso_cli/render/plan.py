@@ -12,7 +12,13 @@ from rich.table import Table
 from rich.text import Text
 
 from meso_cli.models import Plan, Session
-from meso_cli.render.human import screening_view
+from meso_cli.render.human import (
+    ACTION_LOOK,
+    Hanging,
+    cleared_by,
+    screening_view,
+    verdict_line,
+)
 
 DAY_HEADER = " Mo  Tu  We  Th  Fr  Sa  Su"
 LEGEND = "[n] session to come   (n) session done"
@@ -137,3 +143,37 @@ def _month(year: int, month: int, by_day: dict[date, Session]) -> Text:
 
 def _day(d: date) -> str:
     return f"{d} ({d:%a})"
+
+
+def brief_view(p: Plan) -> RenderableType:
+    """`meso plan --brief`: the verdict, one line per finding, the session dates, and the
+    warnings (a plan that cannot be made says why there)."""
+    s = p.screening
+    parts: list[RenderableType] = [Hanging(verdict_line(s), rest="  ")]
+    for f in s.findings:
+        symbol, word, style = ACTION_LOOK[f.action]
+        line = Text()
+        line.append(f"{symbol} {word}", style=style)
+        line.append(f" [{f.rule}] {f.detail}")
+        if f.cleared:
+            line.append(" — CLEARED", style="bold green")
+            line.append(cleared_by(f))
+        parts.append(Hanging(line, rest="    "))
+    if p.sessions:
+        done = sum(s.done for s in p.sessions)
+        head = f"Sessions: {p.protocol}, {len(p.sessions)}"
+        head += f" ({done} done, {len(p.sessions) - done} to come)" if done else ""
+        parts.append(Text(head, style="bold"))
+        width = len(str(len(p.sessions)))
+        for session in p.sessions:
+            mark = "  ✓ done" if session.done else ("  moved" if session.note else "")
+            parts.append(
+                Text(
+                    f"  {session.number:>{width}}  {session.date:%a} {session.date}{mark}",
+                    style="dim" if session.done else "",
+                )
+            )
+    else:
+        parts.append(Text(f"No plan for {p.protocol}.", style="bold"))
+    parts.extend(Hanging(Text(f"! {w.text}", style="yellow"), rest="  ") for w in p.warnings)
+    return Group(*parts)
