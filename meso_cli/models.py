@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from meso_cli.dates import ISO_DAY, age_on, year_problem
+from meso_cli.dates import ISO_DAY, age_on, weekday_number, year_problem
 from meso_cli.text import unsafe_character
 
 SCHEMA_VERSION = "1"
@@ -625,6 +625,98 @@ class Patient(Strict):
         if len(set(value)) != len(value):
             raise ValueError("the same date is listed twice")
         return sorted(value)
+
+
+# --- the clinic profile --------------------------------------------------------------------
+
+
+def _weekday(value: Any) -> Any:
+    if isinstance(value, str) and weekday_number(value) is None:
+        raise ValueError(f"{value!r} is not a weekday (mon, tue, ... or monday, tuesday, ...)")
+    return value
+
+
+def _closed_period(value: Any) -> Any:
+    # "2026-12-24", "2026-12-21..2026-12-31" (as --closed takes them) or a TOML date.
+    if isinstance(value, date) and not isinstance(value, dt.datetime):
+        return {"first": value, "last": value}
+    if isinstance(value, str):
+        first, sep, last = value.strip().partition("..")
+        return {"first": first, "last": last if sep else first}
+    raise ValueError(f"expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got {value!r}")
+
+
+def _clock(value: Any) -> Any:
+    # "10:30", or a TOML local time 10:30:00.
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    if isinstance(value, str):
+        hours, sep, minutes = value.strip().partition(":")
+        if sep and hours.isdigit() and len(hours) <= 2 and minutes.isdigit() and len(minutes) == 2:
+            try:
+                return dt.time(int(hours), int(minutes))
+            except ValueError:
+                pass
+    raise ValueError(f"expected a time HH:MM such as 10:30, got {value!r}")
+
+
+class ClosedPeriod(Strict):
+    """Days the clinic is shut, both ends included."""
+
+    first: IsoDate
+    last: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosedPeriod:
+        if self.last < self.first:
+            raise ValueError(f"the period ends ({self.last}) before it begins ({self.first})")
+        return self
+
+
+class ProfileClinic(Strict):
+    name: Line | None = Field(default=None, description="Printed on handouts (--clinic).")
+    phone: Line | None = Field(default=None, description="Printed on handouts (--phone).")
+    address: Line | None = None
+    practitioner: Line | None = Field(
+        default=None, description="The practitioner's name: handouts, and `meso clear --by`."
+    )
+
+
+class ProfileCalendar(Strict):
+    open_days: list[Annotated[StrictStr, AfterValidator(_weekday)]] | None = Field(
+        default=None, min_length=1, description="Weekdays the clinic works (--open-days)."
+    )
+    session_time: Annotated[dt.time, BeforeValidator(_clock)] | None = Field(
+        default=None, description="The usual start of a session, HH:MM (--time)."
+    )
+    closed: list[Annotated[ClosedPeriod, BeforeValidator(_closed_period)]] = Field(
+        default_factory=list, description="Closed days or periods (--closed)."
+    )
+    holidays: Line | None = Field(
+        default=None, description="Closed on this country's public holidays (--holidays)."
+    )
+    subdivision: Line | None = Field(
+        default=None, description="A state or province of that country, for its own holidays."
+    )
+
+
+class ProfileHandout(Strict):
+    language: Literal["en", "tr"] | None = Field(
+        default=None, description="The language of handouts (--lang)."
+    )
+
+
+class ProfileDefaults(Strict):
+    protocol: Line | None = Field(default=None, description="The protocol (--protocol).")
+
+
+class Profile(Strict):
+    """The clinic's settings (`profile.toml`); command-line options override them."""
+
+    clinic: ProfileClinic = Field(default_factory=ProfileClinic)
+    calendar: ProfileCalendar = Field(default_factory=ProfileCalendar)
+    handout: ProfileHandout = Field(default_factory=ProfileHandout)
+    defaults: ProfileDefaults = Field(default_factory=ProfileDefaults)
 
 
 # --- results -------------------------------------------------------------------------------

@@ -204,6 +204,9 @@ COMMAND_MODULES = {
     "protocols": "browse",
     "data": "browse",
     "schema": "browse",
+    "profile": "profile",
+    "session": "chart",
+    "clear": "chart",
 }
 
 
