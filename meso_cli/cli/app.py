@@ -101,14 +101,18 @@ def summary(command: Any) -> str:
     return " ".join(text.replace("\b", "").split())
 
 
+_ARGUMENT = re.compile(r"([{\[])([a-z][a-z0-9_-]*)[}\]](?::<[^>]*>)?")
+
+
 def _usage_name(piece: str) -> str:
-    """`{patient}` -> `PATIENT`, `[patient]` -> `[PATIENT]`; `[OPTIONS]` stays."""
-    inner = piece.strip("{}[].")
-    if not inner or inner.isupper() or " " in inner:
-        return piece
-    shown = inner.upper().replace("-", "_")
-    dots = "..." if piece.endswith("...") else ""
-    return f"[{shown}]{dots}" if piece.startswith("[") else f"{shown}{dots}"
+    """`{patient}` -> `PATIENT`, `[patient]` -> `[PATIENT]`, `{name}:<a|b>` -> `NAME` (the
+    Arguments section lists the choices); `[OPTIONS]` stays."""
+
+    def shown(found: re.Match[str]) -> str:
+        name = found.group(2).upper().replace("-", "_")
+        return name if found.group(1) == "{" else f"[{name}]"
+
+    return _ARGUMENT.sub(shown, piece)
 
 
 def keep_examples(text: str | None) -> str | None:
