@@ -47,9 +47,10 @@ def show_profile(profile: ProfileOption = None, json: Json = False) -> None:
         out(jsonlib.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return
     head = f"profile: {loaded.path} (from {loaded.chosen_by})" if loaded.path else loaded.chosen_by
-    width = max(len(key) for key, _, _ in rows)
+    keys = max(len(key) for key, _, _ in rows)
+    values = max(len(value) for _, value, _ in rows)
     lines = [head, ""]
-    lines += [f"{key:<{width}}  {value}  [{where}]" for key, value, where in rows]
+    lines += [f"{key:<{keys}}  {value:<{values}}  {where}" for key, value, where in rows]
     out("\n".join(lines) + "\n")
 
 
