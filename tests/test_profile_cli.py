@@ -189,10 +189,11 @@ def test_a_bad_profile_is_refused_with_file_and_line(
     tmp_path: Path, home: dict[str, str], text: str, message: str
 ) -> None:
     clinic = write(tmp_path / "clinic.toml", text)
-    done = meso("plan", EXAMPLE, "--on", "2026-11-22", "--profile", clinic, env=home)
-    assert done.returncode == 2, done.stdout
-    assert f"meso: error: {clinic}{message}" in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr
+    for command in (["plan", EXAMPLE, "--on", "2026-11-22"], ["profile", "show"]):
+        done = meso(*command, "--profile", clinic, env=home)
+        assert done.returncode == 2, done.stdout
+        assert f"meso: error: {clinic}{message}" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
 
 
 def test_a_missing_profile_named_on_purpose_is_an_error(

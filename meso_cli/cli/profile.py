@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meso_cli.cli.app import Json, app, out
+from meso_cli.cli.app import DataDir, Json, app, load, out
 from meso_cli.cli.options import ProfileOption
 
 profile_app = typer.Typer(
@@ -18,12 +18,14 @@ app.add_typer(profile_app, name="profile")
 
 
 @profile_app.command("show")
-def show_profile(profile: ProfileOption = None, json: Json = False) -> None:
+def show_profile(
+    profile: ProfileOption = None, json: Json = False, data_dir: DataDir = None
+) -> None:
     """Print the profile's values in force and where each came from.
 
     The profile is --profile FILE, else the file MESO_PROFILE names, else profile.toml in
     the user config directory; a value it leaves out is the built-in default. Options given
-    to a command override it.
+    to a command override it. The default protocol is checked against the data (--data-dir).
 
     Examples:
 
@@ -35,6 +37,10 @@ def show_profile(profile: ProfileOption = None, json: Json = False) -> None:
     from meso_cli.profile import load_profile, shown_values
 
     loaded = load_profile(profile)
+    if loaded.profile.defaults.protocol is not None:  # one the data has (--data-dir)
+        from meso_cli.cli.options import chosen_protocol
+
+        chosen_protocol(load(data_dir), None, loaded)
     rows = shown_values(loaded)
     if json:
         import json as jsonlib
