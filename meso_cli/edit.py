@@ -139,9 +139,18 @@ def _json_dump(data: dict[str, Any], old: str) -> str:
 
 # --- YAML -----------------------------------------------------------------------------------
 
-# Lines at the end of a file that hold only comments or nothing: ruamel.yaml would keep them
-# after the last value, where a new key or list item would then be added after them.
-_TAIL = re.compile(r"(?:^[ \t]*(?:#[^\n]*)?\n)+\Z", re.MULTILINE)
+
+def _tail(text: str) -> int:
+    """Where the lines at the end of the text that hold only comments or nothing begin:
+    ruamel.yaml would keep them after the last value, where a new key or list item would
+    then be added after them."""
+    lines = text.splitlines(keepends=True)
+    start = len(text)
+    for line in reversed(lines):
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        start -= len(line)
+    return start
 
 
 def _yaml_edit(text: str, change: Any) -> str:
@@ -149,9 +158,8 @@ def _yaml_edit(text: str, change: Any) -> str:
     from ruamel.yaml.util import load_yaml_guess_indent
 
     body = text if text.endswith("\n") else text + "\n"
-    tail_match = _TAIL.search(body)
-    tail = tail_match.group(0) if tail_match and tail_match.start() > 0 else ""
-    body = body[: len(body) - len(tail)]
+    cut = _tail(body)
+    body, tail = (body[:cut], body[cut:]) if cut > 0 else (body, "")
     _, indent, offset = load_yaml_guess_indent(body)
     # Round-trip mode builds plain values with their comments, never an object a file names;
     # the text has already passed the strict reader (no tags, no aliases) in open_record.

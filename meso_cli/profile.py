@@ -169,26 +169,6 @@ def _check_holidays(loaded: Loaded) -> None:
 # --- the values in force -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Setting:
-    """A value in force and where it came from: the command line, the profile (file:line),
-    or the built-in default."""
-
-    value: Any
-    source: str
-
-
-def setting(loaded: Loaded, loc: tuple[str, str], option: Any, default: Any = None) -> Setting:
-    if option is not None:
-        return Setting(option, "command line")
-    section, key = loc
-    value = getattr(getattr(loaded.profile, section), key)
-    where = loaded.where(section, key)
-    if where is not None and value not in (None, []):
-        return Setting(value, where)
-    return Setting(default, "default")
-
-
 def clinic_calendar(
     loaded: Loaded,
     *,
