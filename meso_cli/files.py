@@ -289,3 +289,35 @@ def _sync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_new(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write a new file at `path`, refusing one that exists, even if it appears while this
+    is written: the text goes to a temporary file in the same directory, which is then
+    linked into place (a link never replaces a file) and removed."""
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if target.exists() or target.is_symlink():
+        raise MesoError(f"{target} exists; not replaced")
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise MesoError(f"{target} exists; not replaced") from None
+        except OSError:
+            # No hard links here (some network or FAT file systems): create it exclusively.
+            with open(target, "xb") as handle:
+                handle.write(payload)
+    except FileExistsError:
+        raise MesoError(f"{target} exists; not replaced") from None
+    except OSError as exc:
+        raise MesoError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    _sync_dir(target.parent)

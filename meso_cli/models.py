@@ -29,7 +29,8 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from meso_cli.codes import ATC_SUBSTANCE, SHOWN, System, code_problem, entry_problem, normalise
-from meso_cli.dates import ISO_DAY, age_on, year_problem
+from meso_cli.dates import ISO_DAY, age_on, weekday_number, year_problem
+from meso_cli.text import unsafe_character
 
 SCHEMA_VERSION = "1"
 MAX_ENTRIES = 200  # per list in a patient record
@@ -609,6 +610,51 @@ def _given_by_then(day: date, info: ValidationInfo) -> date:
 
 SessionDone = Annotated[IsoDate, AfterValidator(_given_by_then)]
 
+MAX_REASON = 1000  # characters in a clearance's reason
+
+
+def _one_line(value: str) -> str:
+    problem = unsafe_character(value)
+    if problem is not None:
+        raise ValueError(f"{problem} is not allowed here; retype the text")
+    return value
+
+
+Line = Annotated[StrictStr, Field(min_length=1), AfterValidator(_one_line)]
+
+
+class Clearance(Strict):
+    """A review the practitioner assessed and cleared, recorded in the patient file
+    (`meso clear`): later screenings honour it for the entry it names only."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    rule: Line = Field(json_schema_extra=_NAME_SCHEMA, description="The review rule cleared.")
+    matched: Line | None = Field(
+        default=None,
+        json_schema_extra=_NAME_SCHEMA,
+        description="The entry the clearance covers, as the finding named it (a medicine, a "
+        "condition, an allergy); a new entry fires the rule again.",
+    )
+    by: Line = Field(json_schema_extra=_NAME_SCHEMA, description="Who assessed and cleared it.")
+    on: IsoDate = Field(description="The day it was cleared; not in force before that day.")
+    reason: Line = Field(json_schema_extra={"maxLength": MAX_REASON}, description="Why.")
+
+    @field_validator("rule", "matched", "by")
+    @classmethod
+    def _short(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{len(value)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _not_too_long(cls, value: str) -> str:
+        if len(value) > MAX_REASON:
+            raise ValueError(f"{len(value)} characters; at most {MAX_REASON}")
+        return value
+
+
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
 
@@ -625,11 +671,10 @@ class Patient(Strict):
         json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
     )
-    name: StrictStr | None = Field(
+    name: Line | None = Field(
         default=None,
-        min_length=1,
         json_schema_extra=_NAME_SCHEMA,
-        description="The patient's name, for handouts; never in batch output.",
+        description="The patient's name, for the handout; never in batch output.",
     )
     birth_date: IsoDate | None = None
     age: StrictInt | None = Field(
@@ -662,9 +707,20 @@ class Patient(Strict):
         description="Dates of sessions of this course already given.",
         json_schema_extra={**_FEW, "uniqueItems": True},
     )
+    clearances: list[Clearance] = Field(
+        default_factory=list,
+        description="Reviews the practitioner cleared (meso clear), each for one entry.",
+        json_schema_extra=_FEW,
+    )
 
     @field_validator(
-        "conditions", "medications", "allergies", "sun_exposure", "sessions_done", mode="before"
+        "conditions",
+        "medications",
+        "allergies",
+        "sun_exposure",
+        "sessions_done",
+        "clearances",
+        mode="before",
     )
     @classmethod
     def _few(cls, value: Any) -> Any:
@@ -674,13 +730,21 @@ class Patient(Strict):
             raise ValueError(f"{len(value)} entries; at most {MAX_ENTRIES} (the right file?)")
         return value
 
-    @field_validator("id", "name", "conditions", "medications", "allergies")
+    @field_validator("id", "conditions", "medications", "allergies")
     @classmethod
     def _short(cls, value: Any) -> Any:
         for item in value if isinstance(value, list) else [value]:
             text = item if isinstance(item, str) or item is None else item.name
             if text is not None and len(text) > MAX_NAME:
                 raise ValueError(f"{text[:20]!r}… is {len(text)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, value: str | None) -> str | None:
+        # The name itself is never repeated in a message: it may reach a batch error line.
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{len(value)} characters; at most {MAX_NAME}")
         return value
 
     @field_validator("birth_date")
@@ -732,6 +796,98 @@ class Patient(Strict):
         return sorted(value)
 
 
+# --- the clinic profile --------------------------------------------------------------------
+
+
+def _weekday(value: Any) -> Any:
+    if isinstance(value, str) and weekday_number(value) is None:
+        raise ValueError(f"{value!r} is not a weekday (mon, tue, ... or monday, tuesday, ...)")
+    return value
+
+
+def _closed_period(value: Any) -> Any:
+    # "2026-12-24", "2026-12-21..2026-12-31" (as --closed takes them) or a TOML date.
+    if isinstance(value, date) and not isinstance(value, dt.datetime):
+        return {"first": value, "last": value}
+    if isinstance(value, str):
+        first, sep, last = value.strip().partition("..")
+        return {"first": first, "last": last if sep else first}
+    raise ValueError(f"expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got {value!r}")
+
+
+def _clock(value: Any) -> Any:
+    # "10:30", or a TOML local time 10:30:00.
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    if isinstance(value, str):
+        hours, sep, minutes = value.strip().partition(":")
+        if sep and hours.isdigit() and len(hours) <= 2 and minutes.isdigit() and len(minutes) == 2:
+            try:
+                return dt.time(int(hours), int(minutes))
+            except ValueError:
+                pass
+    raise ValueError(f"expected a time HH:MM such as 10:30, got {value!r}")
+
+
+class ClosedPeriod(Strict):
+    """Days the clinic is shut, both ends included."""
+
+    first: IsoDate
+    last: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosedPeriod:
+        if self.last < self.first:
+            raise ValueError(f"the period ends ({self.last}) before it begins ({self.first})")
+        return self
+
+
+class ProfileClinic(Strict):
+    name: Line | None = Field(default=None, description="Printed on handouts (--clinic).")
+    phone: Line | None = Field(default=None, description="Printed on handouts (--phone).")
+    address: Line | None = None
+    practitioner: Line | None = Field(
+        default=None, description="The practitioner's name: handouts, and `meso clear --by`."
+    )
+
+
+class ProfileCalendar(Strict):
+    open_days: list[Annotated[StrictStr, AfterValidator(_weekday)]] | None = Field(
+        default=None, min_length=1, description="Weekdays the clinic works (--open-days)."
+    )
+    session_time: Annotated[dt.time, BeforeValidator(_clock)] | None = Field(
+        default=None, description="The usual start of a session, HH:MM (--time)."
+    )
+    closed: list[Annotated[ClosedPeriod, BeforeValidator(_closed_period)]] = Field(
+        default_factory=list, description="Closed days or periods (--closed)."
+    )
+    holidays: Line | None = Field(
+        default=None, description="Closed on this country's public holidays (--holidays)."
+    )
+    subdivision: Line | None = Field(
+        default=None, description="A state or province of that country, for its own holidays."
+    )
+
+
+class ProfileHandout(Strict):
+    language: Literal["en", "tr"] | None = Field(
+        default=None, description="The language of handouts (--lang)."
+    )
+
+
+class ProfileDefaults(Strict):
+    protocol: Line | None = Field(default=None, description="The protocol (--protocol).")
+
+
+class Profile(Strict):
+    """The clinic's settings (`profile.toml`); command-line options override them."""
+
+    clinic: ProfileClinic = Field(default_factory=ProfileClinic)
+    calendar: ProfileCalendar = Field(default_factory=ProfileCalendar)
+    handout: ProfileHandout = Field(default_factory=ProfileHandout)
+    defaults: ProfileDefaults = Field(default_factory=ProfileDefaults)
+
+
 # --- results -------------------------------------------------------------------------------
 
 
@@ -754,7 +910,14 @@ class Finding(Strict):
     matched: str | None = Field(description="The patient's own words that fired the rule.")
     until: dt.date | None = Field(description="For a deferral: the first day it no longer holds.")
     sources: list[str]
-    cleared: bool = Field(description="Cleared by the practitioner with --clear.")
+    cleared: bool = Field(
+        description="Cleared by the practitioner: with --clear, or recorded (`clearance`)."
+    )
+    clearance: Clearance | None = Field(
+        default=None,
+        description="The clearance recorded in the patient file that covers this finding: "
+        "who cleared it, when and why.",
+    )
     advice: str = Field(description="What to do.")
     suggestions: list[str] = Field(
         default_factory=list, description="Close known terms, for an unrecognized one."

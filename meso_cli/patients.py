@@ -23,7 +23,12 @@ def load_patient(path: str, on: date | None = None) -> Patient:
     `on`, a birth date after that day, an age that does not fit the birth date, or a session
     listed as done after it is refused here, with the file and line."""
     shown = "<stdin>" if path == "-" else path
-    doc = parse(read_text(path), shown)
+    return patient_from_text(read_text(path), shown, on=on)
+
+
+def patient_from_text(text: str, shown: str, *, on: date | None = None) -> Patient:
+    """The patient in the text of a file named `shown`, read as `load_patient` reads it."""
+    doc = parse(text, shown)
     if isinstance(doc.value, dict):
         reject_nulls(doc)
     return patient_from(doc, on)
@@ -51,6 +56,7 @@ class QuickOptions:
     id: str | None = None
     age: int | None = None
     birth_date: date | None = None
+    sex: str | None = None
     pregnant: bool | None = None
     breastfeeding: bool | None = None
     fever: bool | None = None
@@ -65,6 +71,7 @@ class QuickOptions:
                 self.id,
                 self.age,
                 self.birth_date,
+                self.sex,
                 self.pregnant,
                 self.breastfeeding,
                 self.fever,
@@ -173,6 +180,7 @@ def quick_patient(
             new = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in ours.items() if v is not None)
             was = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in theirs.items())
             notes.append(new + (f" (the file says {was})" if was else ""))
+    put("sex", opts.sex.strip().lower() if opts.sex is not None else None, "sex")
     for flag in ("pregnant", "breastfeeding", "fever"):
         put(flag, getattr(opts, flag), flag)
 

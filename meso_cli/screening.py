@@ -18,6 +18,7 @@ from meso_cli.models import (
     AgeAbove,
     AgeBelow,
     AnyOf,
+    Clearance,
     Code,
     Dataset,
     Finding,
@@ -119,6 +120,7 @@ class Screener:
         on})`): born by then, with an age that fits the birth date.
         """
         cleared = _check_clear(list(clear), self.data)
+        _check_recorded(patient, self.data)
         day = start or on
         findings, facts = self._findings(patient, protocol, on=on, day=day, cleared=cleared)
         lapsed: list[str] = []
@@ -177,6 +179,9 @@ class Screener:
         """One finding per rule and matched entry that fires on `day`."""
         facts = _facts(patient, protocol, self.vocab, on=on, day=day)
         findings: list[Finding] = []
+        recorded = sorted(
+            (c for c in patient.clearances if c.on <= on), key=lambda c: c.on, reverse=True
+        )
         partial: set[int] = set()  # ids of findings on words left over beside a known term
         seen: set[tuple[str, str, date | None]] = set()
         known = {m.term for e in facts.entries for m in e.matches}
@@ -194,6 +199,8 @@ class Screener:
                 detail = hit.detail
                 if action is Action.DEFER and hit.until is None:
                     detail += "; no end date is known"
+                reviewed = action is Action.REVIEW and not hit.final
+                record = _covering(recorded, rule, hit.matched) if reviewed else None
                 finding = Finding(
                     rule=rule.id,
                     action=action,
@@ -202,7 +209,8 @@ class Screener:
                     matched=hit.matched,
                     until=hit.until if action is Action.DEFER else None,
                     sources=rule.sources,
-                    cleared=action is Action.REVIEW and rule.id in cleared and not hit.final,
+                    cleared=reviewed and (rule.id in cleared or record is not None),
+                    clearance=record,
                     advice=rule.advice,
                     suggestions=list(hit.suggestions),
                 )
@@ -312,6 +320,37 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
                 f"{rule.action.value} rule"
             )
     return ids
+
+
+def _check_recorded(patient: Patient, data: Dataset) -> None:
+    """A clearance in the patient file names a rule that exists and can be cleared."""
+    for c in patient.clearances:
+        rule = data.rule(c.rule)
+        if rule is None:
+            found = unknown("rule", c.rule, (r.id for r in data.rules))
+            raise MesoError(f"the patient file's clearances: {found}")
+        if not clearable(rule):
+            article = "an" if rule.action is Action.EXCLUDE else "a"
+            raise MesoError(
+                f"the patient file's clearances: {c.rule} is {article} {rule.action.value} "
+                "rule and cannot be cleared; remove that clearance"
+            )
+
+
+def _entry_key(text: str | None) -> str:
+    return " ".join(tokens(text or ""))
+
+
+def _covering(recorded: Sequence[Clearance], rule: Rule, matched: str | None) -> Clearance | None:
+    """The latest recorded clearance of `rule` for the entry a finding names: the same
+    medicine, condition or allergy (ignoring case, spaces and hyphens), so a new entry fires
+    the rule again. An age rule has one entry, the patient's age, whose words change with
+    the date ("age 76 on 2026-11-22"): a clearance of it covers it whatever the day."""
+    by_age = isinstance(rule.when[0], AgeAbove | AgeBelow)
+    for c in recorded:
+        if c.rule == rule.id and (by_age or _entry_key(c.matched) == _entry_key(matched)):
+            return c
+    return None
 
 
 def clearable(rule: Rule) -> bool:

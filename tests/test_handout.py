@@ -121,11 +121,19 @@ def test_language_must_be_en_or_tr() -> None:
     assert "--lang" in err
 
 
-def test_the_default_language_is_decided_in_one_place() -> None:
-    from meso_cli.cli.handout import handout_language
-
-    assert handout_language(None) is Lang.EN
-    assert handout_language(Lang.TR) is Lang.TR
+def test_the_profile_sets_the_language_and_lang_overrides_it(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text('[handout]\nlanguage = "tr"\n', encoding="utf-8")
+    args = ("handout", str(EXAMPLE), "-p", "hair", "--on", ON, "--profile", str(profile))
+    code, out, err = meso(*args)
+    assert code == 0, err
+    assert "## Seanslarınız" in out and "## Your sessions" not in out
+    code, out, err = meso(*args, "--lang", "en")
+    assert code == 0, err
+    assert "## Your sessions" in out
+    code, out, err = meso("handout", str(EXAMPLE), "-p", "hair", "--on", ON)
+    assert code == 0, err
+    assert "## Your sessions" in out  # no profile: English
 
 
 # --- who, when ------------------------------------------------------------------------------
@@ -338,7 +346,6 @@ def test_markdown_shows_every_outside_text_literally() -> None:
     from meso_cli.clinic import Clinic
     from meso_cli.data import load_dataset
     from meso_cli.files import packaged_data_dir
-    from meso_cli.models import Patient
     from meso_cli.patients import load_patient
     from meso_cli.planning import screen_and_plan
     from meso_cli.render.handout import build, to_markdown
@@ -349,7 +356,9 @@ def test_markdown_shows_every_outside_text_literally() -> None:
     assert hair is not None
     base = load_patient(str(EXAMPLE))
     for text in HOSTILE:
-        patient = Patient.model_validate({**base.model_dump(), "id": text, "name": text})
+        # Past the input checks, as a data copy's text or a future field might be: the page
+        # must still show it literally.
+        patient = base.model_copy(update={"id": text, "name": text})
         plan = screen_and_plan(patient, hair, Screener(data), Clinic(), on=date(2026, 11, 22))
         for lang in Lang:
             page = build(

@@ -13,15 +13,29 @@ import typer
 from meso_cli.cli.app import Clear, DataDir, Json, On, app, out
 from meso_cli.cli.options import (
     WEEKDAYS,
+    Age,
+    Allergies,
+    BirthDate,
+    Breastfeeding,
     Closed,
+    Conditions,
+    Fever,
+    Force,
     Holidays,
+    Medications,
     OpenDays,
+    PatientId,
     PerWeek,
     PlanProtocol,
+    Pregnant,
+    ProfileOption,
+    Save,
     Sessions,
+    Sex,
     Start,
     parse_time,
     plan_from_options,
+    quick_options,
 )
 from meso_cli.errors import EXIT_OK, VERDICT_EXIT, MesoError
 
@@ -38,8 +52,14 @@ if TYPE_CHECKING:
 
 @app.command()
 def plan(
-    patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
-    protocol: PlanProtocol,
+    patient: Annotated[
+        str | None,
+        typer.Argument(
+            help="Patient file (YAML or JSON), or - for stdin. Optional with --age/--birth-date.",
+            show_default=False,
+        ),
+    ] = None,
+    protocol: PlanProtocol = None,
     start: Start = None,
     on: On = None,
     sessions: Sessions = None,
@@ -58,6 +78,12 @@ def plan(
             "and a DetectedIssue per finding.",
         ),
     ] = None,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief", help="Only the verdict, the findings and the session dates (and warnings)."
+        ),
+    ] = False,
     ics: Annotated[
         Path | None,
         typer.Option(
@@ -72,10 +98,24 @@ def plan(
         typer.Option(
             "--time",
             show_default=False,
-            help="Session start time HH:MM for --ics (default: all-day events).",
+            help="Session start time HH:MM for --ics (default: the profile's, else all-day "
+            "events).",
         ),
     ] = None,
     data_dir: DataDir = None,
+    profile: ProfileOption = None,
+    age: Age = None,
+    birth_date: BirthDate = None,
+    sex: Sex = None,
+    pregnant: Pregnant = None,
+    breastfeeding: Breastfeeding = None,
+    fever: Fever = None,
+    condition: Conditions = None,
+    medication: Medications = None,
+    allergy: Allergies = None,
+    patient_id: PatientId = None,
+    save: Save = None,
+    force: Force = False,
 ) -> None:
     """Screen the patient, then plan the course of sessions on open clinic days.
 
@@ -90,18 +130,48 @@ def plan(
 
       meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
 
+      meso plan patient.yaml -p hair --brief
+
+      meso plan --age 44 --sex female --medication ibuprofen@2026-11-30 -p hair --save p.yaml
+
       meso plan record.fhir.json -p hair --format fhir > careplan.json
     """
     from meso_cli.planning import plan_made
+    from meso_cli.profile import load_profile
 
     if json and fmt not in (None, PlanFormat.json):
         raise MesoError(f"--json and --format {fmt} ask for two outputs; give one")
+    if brief and (json or fmt not in (None, PlanFormat.text)):
+        raise MesoError("--brief is a view for people; --json gives the whole plan")
     session_time = parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
+    settings = load_profile(profile)
+    if session_time is None:
+        session_time = settings.profile.calendar.session_time
+    quick = quick_options(
+        patient_id=patient_id,
+        age=age,
+        birth_date=birth_date,
+        sex=sex,
+        pregnant=pregnant,
+        breastfeeding=breastfeeding,
+        fever=fever,
+        condition=condition,
+        medication=medication,
+        allergy=allergy,
+    )
+    from meso_cli.profile import clinic_calendar
+
+    clinic = clinic_calendar(settings, open_days=open_days, closed=closed, holidays=holidays)
     result, chosen, person, _ = plan_from_options(
         patient,
         protocol,
+        clinic=clinic,
+        profile=settings,
+        quick=quick,
+        save=save,
+        force=force,
         data_dir=data_dir,
         on=on,
         start=start,
@@ -124,9 +194,9 @@ def plan(
         out(to_json(result))
     else:
         from meso_cli.cli.app import show
-        from meso_cli.render.plan import plan_view
+        from meso_cli.render.plan import brief_view, plan_view
 
-        show(plan_view(result))
+        show(brief_view(result) if brief else plan_view(result, clinic))
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
 
 
