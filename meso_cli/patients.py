@@ -41,6 +41,7 @@ class QuickOptions:
     id: str | None = None
     age: int | None = None
     birth_date: date | None = None
+    sex: str | None = None
     pregnant: bool | None = None
     breastfeeding: bool | None = None
     fever: bool | None = None
@@ -55,6 +56,7 @@ class QuickOptions:
                 self.id,
                 self.age,
                 self.birth_date,
+                self.sex,
                 self.pregnant,
                 self.breastfeeding,
                 self.fever,
@@ -157,6 +159,7 @@ def quick_patient(
             new = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in ours.items() if v is not None)
             was = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in theirs.items())
             notes.append(new + (f" (the file says {was})" if was else ""))
+    put("sex", opts.sex.strip().lower() if opts.sex is not None else None, "sex")
     for flag in ("pregnant", "breastfeeding", "fever"):
         put(flag, getattr(opts, flag), flag)
 

@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import assert_never
+from typing import Any, assert_never
 
 from meso_cli import __version__
 from meso_cli.dates import age_on, birthday
 from meso_cli.errors import MesoError, unknown
-from meso_cli.matching import Match, Vocabularies, Vocabulary, tokens
+from meso_cli.matching import Match, Reading, Vocabularies, Vocabulary, tokens
 from meso_cli.models import (
     Action,
     AgeAbove,
@@ -25,6 +25,7 @@ from meso_cli.models import (
     MedicationCount,
     Note,
     NoteCode,
+    NotStated,
     Patient,
     Protocol,
     Rule,
@@ -33,6 +34,7 @@ from meso_cli.models import (
     Trigger,
     UnrecognizedTerm,
     Verdict,
+    flat,
 )
 
 
@@ -45,17 +47,21 @@ class _Hit:
     action: Action | None = None  # overrides the rule's action (an allergy to review)
     partial: bool = False  # unknown words beside a known term in one entry
     final: bool = False  # a review --clear cannot settle (an allergy with no protocol chosen)
+    # A condition no longer current: "resolved 2016-03-01" or "written as history". An
+    # excluding rule reviews it (the practitioner decides); a deferring rule lets it lapse.
+    history: str | None = None
 
 
 @dataclass
 class _Entry:
     kind: str  # condition | medication | allergy
     name: str
-    matches: tuple[Match, ...]
+    matches: tuple[Match, ...]  # the terms it names, as it means them (never denied)
     leftover: tuple[str, ...]
     active: bool = True
     resolved_on: date | None = None
     last_dose: date | None = None
+    denied: tuple[Match, ...] = ()  # terms it denies ("no diabetes"): negation is not read
 
 
 @dataclass
@@ -71,6 +77,7 @@ class _Facts:
     entries: list[_Entry]
     protocol: Protocol | None
     vocab: Vocabularies
+    lapsed: list[tuple[str, str]]  # (entry, why) of deferring conditions no longer current
 
 
 # A rule that applies to a protocol, with the terms it cannot fire without (None: it can).
@@ -128,6 +135,9 @@ class Screener:
             verdict = verdict_of(findings)
             earliest = _earliest_start(verdict, findings, on)
         exempt = sorted(protocol.exempt_rules) if protocol else []
+        # What the verdict rests on comes first: exclude, review, defer, then what was cleared;
+        # the data's order within each.
+        findings.sort(key=_strength)
         return Screening(
             patient_id=patient.id,
             protocol=protocol.id if protocol else None,
@@ -138,7 +148,7 @@ class Screener:
             data_version=self.data.version,
             evaluated_on=day,
             assumed=[
-                *_assumptions(facts),
+                *_assumptions(facts, findings),
                 *(
                     Note(
                         code=NoteCode.LAPSED_BY_START,
@@ -179,6 +189,15 @@ class Screener:
                 seen.add(key)
                 action = hit.action or rule.action
                 detail = hit.detail
+                if hit.history is not None:
+                    # Resolved or written as history: a deferral has ended; an exclusion is
+                    # no longer certain, and the practitioner decides.
+                    if action is Action.DEFER:
+                        facts.lapsed.append((hit.matched or "", hit.history))
+                        continue
+                    if action is Action.EXCLUDE:
+                        action = Action.REVIEW
+                        detail += ": the practitioner decides"
                 if action is Action.DEFER and hit.until is None:
                     detail += "; no end date is known"
                 finding = Finding(
@@ -199,7 +218,34 @@ class Screener:
         # Unknown words beside a term that already excludes the patient ("breast" in "breast
         # cancer") cannot change the verdict; listing them would only bury the reason.
         excluded = {f.matched for f in findings if f.action is Action.EXCLUDE}
-        return [f for f in findings if not (id(f) in partial and f.matched in excluded)], facts
+        findings = [f for f in findings if not (id(f) in partial and f.matched in excluded)]
+        return self._covered(findings), facts
+
+    def _covered(self, findings: list[Finding]) -> list[Finding]:
+        """A finding of a rule `covered_by` another is folded into that rule's finding on the
+        same entry: aspirin's washout is part of its prescriber's decision, not a deferral."""
+        out = list(findings)
+        for f in findings:
+            rule = self.data.rule(f.rule)
+            cover = rule.covered_by if rule is not None else None
+            at = next(
+                (
+                    i
+                    for i, g in enumerate(out)
+                    if cover is not None and g.rule == cover and g.matched == f.matched
+                ),
+                None,
+            )
+            if at is None or rule is None:
+                continue
+            g = out[at]
+            detail = (
+                f"{g.detail}; also {f.rule} ({rule.title}): whether to stop it is part of this "
+                "decision, with its prescriber, not a deferral"
+            )
+            out[at] = g.model_copy(update={"detail": detail})
+            out.remove(f)
+        return out
 
     def _rules_for(self, protocol: Protocol | None) -> _Applicable:
         """Each rule that applies to the protocol, with the terms it cannot fire without
@@ -265,6 +311,24 @@ def _from_reference_date(
     return sorted([*findings, *ended], key=lambda f: rank[f.rule]), lapsed
 
 
+_ORDER = {Action.EXCLUDE: 0, Action.REVIEW: 1, Action.DEFER: 2}
+
+
+def _strength(f: Finding) -> int:
+    return 3 if f.cleared else _ORDER[f.action]
+
+
+def deciding_rules(s: Screening) -> list[str]:
+    """The rules the verdict rests on: those of the uncleared findings of its strength."""
+    action = {
+        Verdict.NOT_ELIGIBLE: Action.EXCLUDE,
+        Verdict.REVIEW: Action.REVIEW,
+        Verdict.DEFERRED: Action.DEFER,
+    }.get(s.verdict)
+    found = (f.rule for f in s.findings if f.action is action and not f.cleared)
+    return list(dict.fromkeys(found))
+
+
 def verdict_of(findings: Sequence[Finding]) -> Verdict:
     """The strongest uncleared finding: not_eligible > review > deferred > eligible."""
     actions = {f.action for f in findings if not f.cleared}
@@ -302,10 +366,19 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
 
 
 def clearable(rule: Rule) -> bool:
-    """Whether --clear may name the rule: a review rule, or ingredient-allergy, whose finding
-    is a review when the allergen is not listed for the protocol. Clearing never lifts an
-    exclusion: only findings with the review action are marked cleared."""
-    return rule.action is Action.REVIEW or any(_allergy_trigger(t) for t in rule.when)
+    """Whether --clear may name the rule: a review rule; ingredient-allergy, whose finding
+    is a review when the allergen is not listed for the protocol; or an excluding rule on
+    conditions, whose finding is a review for a condition resolved or written as history, or
+    one the flags contradict. Clearing never lifts an exclusion: only findings with the
+    review action are marked cleared."""
+    return (
+        rule.action is Action.REVIEW
+        or any(_allergy_trigger(t) for t in rule.when)
+        or (
+            rule.action is Action.EXCLUDE
+            and any(isinstance(t, HasCondition) for t in flat(rule.when))
+        )
+    )
 
 
 def _allergy_trigger(trigger: Trigger) -> bool:
@@ -324,18 +397,23 @@ def _facts(
 ) -> _Facts:
     low, high, text = _age_range(patient, on=on, day=day)
     entries: list[_Entry] = []
+
+    def entry(kind: str, name: str, v: Vocabulary, **extra: Any) -> _Entry:
+        found, leftover = v.read(name)
+        meant = tuple(m for m in found if m.reading is not Reading.DENIED)
+        denied = tuple(m for m in found if m.reading is Reading.DENIED)
+        return _Entry(kind, name, meant, leftover, denied=denied, **extra)
+
     for c in patient.conditions:
         active = c.resolved_on is None or c.resolved_on > day
         entries.append(
-            _Entry("condition", c.name, *vocab.conditions.read(c.name), active, c.resolved_on)
+            entry("condition", c.name, vocab.conditions, active=active, resolved_on=c.resolved_on)
         )
     for m in patient.medications:
-        entries.append(
-            _Entry("medication", m.name, *vocab.medications.read(m.name), last_dose=m.last_dose)
-        )
+        entries.append(entry("medication", m.name, vocab.medications, last_dose=m.last_dose))
     for a in patient.allergies:
-        entries.append(_Entry("allergy", a, *vocab.allergens.read(a)))
-    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab)
+        entries.append(entry("allergy", a, vocab.allergens))
+    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab, [])
 
 
 def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]:
@@ -386,6 +464,8 @@ def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:
     details = [h.detail for h in hits] + [found[0].detail for found in others]
     ends = [h.until for h in hits]
     until = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+    # Still current when any of its conditions is: "angina" beside "history of heart attack".
+    history = hits[0].history if all(h.history for h in hits) else None
     return [
         _Hit(
             ", ".join(dict.fromkeys(matched)) or None,
@@ -393,6 +473,7 @@ def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:
             until,
             tuple(dict.fromkeys(s for h in hits for s in h.suggestions)),
             hits[0].action,
+            history=history,
         )
     ]
 
@@ -414,12 +495,26 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             if getattr(facts.patient, name) is not True:
                 return []
             return [_Hit(f"{name}: true", f"{name}: true in the patient file")]
-        case HasCondition(conditions=ids):
+        case NotStated(not_stated=flags, except_sex=sexes):
+            if facts.patient.sex in sexes:
+                return []
+            missing = [f for f in flags if getattr(facts.patient, f) is None]
+            if not missing:
+                return []
+            sex = facts.patient.sex or "not given"
             return [
-                _Hit(e.name, _condition_detail(e, m), e.resolved_on)
+                _Hit(
+                    f"{', '.join(missing)}: not stated",
+                    f"{' and '.join(missing)} not stated in the patient file (sex: {sex})",
+                )
+            ]
+        case HasCondition(conditions=ids, flag_decides=flag):
+            return [
+                hit
                 for e in facts.entries
-                if e.kind == "condition" and e.active
+                if e.kind == "condition"
                 for m in _matching(e, ids)
+                for hit in _condition_hit(e, m, flag, facts)
             ]
         case TakesMedication(medications=ids, washout_days=washout):
             return [
@@ -430,7 +525,12 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
                 for hit in _medication_hit(e, m, washout, facts)
             ]
         case MedicationCount(medication_count_at_least=n):
-            taken = [e for e in facts.entries if e.kind == "medication"]
+            # "no aspirin" is not a medicine taken (it is reviewed as a negation).
+            taken = [
+                e
+                for e in facts.entries
+                if e.kind == "medication" and (e.matches or e.leftover or not e.denied)
+            ]
             # "levothyroxine and vitamin D" or "bisoprolol, ramipril" in one entry is two
             # medicines, not one: the known terms in it, or its parts, whichever is more.
             count = sum(max(len(e.matches), _parts(e.name)) for e in taken)
@@ -442,7 +542,9 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             return _allergy_hits(facts)
         case UnrecognizedTerm():
             return [
-                _unrecognized(e, facts.vocab) for e in facts.entries if not e.matches or e.leftover
+                _unrecognized(e, facts.vocab)
+                for e in facts.entries
+                if not e.matches or e.leftover or e.denied
             ]
         case AnyOf(any=options):
             return [hit for option in options for hit in _hits(option, facts)]
@@ -463,15 +565,64 @@ def _matching(entry: _Entry, ids: Sequence[str]) -> list[Match]:
     return [m for m in entry.matches if m.term in ids]
 
 
-def _condition_detail(entry: _Entry, match: Match) -> str:
-    known = "" if entry.name.casefold() == match.name.casefold() else f" (read as {match.name})"
+def _same(typed: str, name: str) -> bool:
+    return tokens(typed) == tokens(name)
+
+
+def _condition_hit(entry: _Entry, match: Match, flag: str | None, facts: _Facts) -> list[_Hit]:
+    """A condition entry that names a term of the rule, as it stands on the evaluation day.
+
+    Resolved by then, or written as history, it carries `history` (the excluding rule then
+    reviews it, a deferring one lets it lapse). Where a flag decides whether the condition
+    holds now (pregnant, breastfeeding), a past mention is left to the flag, and a current
+    one the file contradicts (pregnant: false) is a review naming both.
+    """
+    history = None
+    if not entry.active:
+        history = f"resolved {entry.resolved_on}"
+    elif match.reading is Reading.PAST:
+        history = "written as history"
+    if flag is not None:
+        if history is not None:
+            return []  # the flag says whether it holds now
+        if getattr(facts.patient, flag) is False:
+            detail = (
+                f"condition {entry.name!r} reads as current {match.name}, but the file says "
+                f"{flag}: false: the practitioner finds out which is true (a past one is "
+                f"written as such, e.g. 'after {match.name}')"
+            )
+            return [_Hit(entry.name, detail, action=Action.REVIEW)]
+    known = _condition_shown(entry.name, match)
+    if history is not None:
+        return [_Hit(entry.name, f"{entry.name}{known}, {history}", history=history)]
     if entry.resolved_on is not None:
-        return f"{entry.name}{known}; resolves on {entry.resolved_on}"
-    return f"{entry.name}{known}"
+        return [
+            _Hit(
+                entry.name,
+                f"{entry.name}{known}; resolves on {entry.resolved_on}",
+                entry.resolved_on,
+            )
+        ]
+    return [_Hit(entry.name, f"{entry.name}{known}")]
+
+
+def _condition_shown(typed: str, match: Match) -> str:
+    """What a condition entry was read as: " (read as diabetes)", " (what it is)"."""
+    what = f", {match.what}" if match.what else ""
+    if _same(typed, match.name):
+        return f" ({match.what})" if match.what else ""
+    return f" (read as {match.name}{what})"
+
+
+def _medication_shown(typed: str, match: Match) -> str:
+    """The medicine behind a name and its group: " (semaglutide, a diabetes medicine)"."""
+    if _same(typed, match.name):
+        return f" ({match.what})" if match.what else ""
+    return f" ({match.name}, {match.what})" if match.what else f" ({match.name})"
 
 
 def _medication_hit(entry: _Entry, match: Match, washout: int | None, facts: _Facts) -> list[_Hit]:
-    known = "" if entry.name.casefold() == match.name.casefold() else f" ({match.name})"
+    known = _medication_shown(entry.name, match)
     if washout is None:
         when = f", last dose {entry.last_dose}" if entry.last_dose else ", taken now"
         return [_Hit(entry.name, f"{entry.name}{known}{when}")]
@@ -503,9 +654,18 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
             used_in = facts.vocab.ingredient_of.get(m.term)
             if used_in is None:
                 continue
-            what = e.name if e.name.casefold() == m.name.casefold() else f"{e.name} ({m.name})"
-            listed = f"an ingredient of {', '.join(used_in)}" if used_in else "an ingredient"
-            if protocol is None:
+            what = e.name if _same(e.name, m.name) else f"{e.name} ({m.name})"
+            listed = (
+                f"an ingredient of {', '.join(used_in)}"
+                if used_in
+                else "a mesotherapy ingredient no protocol lists"
+            )
+            instead = facts.vocab.optional.get(m.term)
+            if instead is not None:
+                # Something a session can do without (numbing): leave it out; whatever the
+                # protocol, never an exclusion.
+                hits.append(_Hit(e.name, f"allergy to {what}: {instead}", action=Action.REVIEW))
+            elif protocol is None:
                 # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
                 # No label to check, so --clear cannot settle it: a protocol must be chosen.
                 detail = (
@@ -524,32 +684,58 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
 
 
 def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
-    """The whole name when nothing in it is known, else the words left over beside a term."""
+    """The whole name when nothing in it is known, else the words left over beside a term;
+    and a negation, which is never read as the term it denies."""
     by_kind: dict[str, Vocabulary] = {
         "condition": vocab.conditions,
         "medication": vocab.medications,
     }
-    unknown_part = " ".join(entry.leftover) if entry.matches else entry.name
-    near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    where = f": {unknown_part!r} in it" if entry.matches else ""
-    detail = f"{entry.kind} {entry.name!r}{where} matches no known term{hint}"
-    return _Hit(entry.name, detail, suggestions=tuple(near), partial=bool(entry.matches))
+    parts = []
+    if entry.denied:
+        names = ", ".join(m.name for m in entry.denied)
+        parts.append(f"negation not read ({names}): list only what the patient has")
+    near: list[str] = []
+    if entry.leftover or not (entry.matches or entry.denied):
+        known = entry.matches or entry.denied
+        unknown_part = " ".join(entry.leftover) if known else entry.name
+        near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        where = f"{unknown_part!r} in it " if known else ""
+        parts.append(f"{where}matches no known term{hint}")
+    detail = f"{entry.kind} {entry.name!r}: " + "; ".join(parts)
+    if not entry.denied and not entry.matches:
+        detail = f"{entry.kind} {entry.name!r} {parts[0]}"
+    partial = bool(entry.matches) and not entry.denied
+    return _Hit(entry.name, detail, suggestions=tuple(near), partial=partial)
 
 
-def _assumptions(facts: _Facts) -> list[Note]:
+def _assumptions(facts: _Facts, findings: Sequence[Finding]) -> list[Note]:
     p = facts.patient
     out = []
+    asked = {
+        flag
+        for f in findings
+        if f.matched and f.matched.endswith(": not stated")
+        for flag in f.matched.removesuffix(": not stated").split(", ")
+    }
     for flag in ("pregnant", "breastfeeding", "fever"):
-        if getattr(p, flag) is None:
-            out.append(Note(code=NoteCode.NOT_STATED, text=f"{flag}: not stated, taken as no"))
+        if getattr(p, flag) is None and flag not in asked:
+            sex = f" (sex: {p.sex})" if flag != "fever" and p.sex else ""
+            text = f"{flag}: not stated, taken as no{sex}"
+            out.append(Note(code=NoteCode.NOT_STATED, text=text))
     if p.birth_date is None:
         text = f"birth date not given: {facts.age_text}"
         out.append(Note(code=NoteCode.AGE_WITHOUT_BIRTH_DATE, text=text))
+    reviewed = {f.matched for f in findings}
+    lapsed = dict(facts.lapsed)
     for e in facts.entries:
-        if e.kind == "condition" and not e.active:
-            text = f"{e.name}: resolved on {e.resolved_on}, not counted"
-            out.append(Note(code=NoteCode.RESOLVED, text=text))
+        if e.kind == "condition" and e.name not in reviewed:
+            if not e.active:
+                text = f"{e.name}: resolved on {e.resolved_on}, not counted"
+                out.append(Note(code=NoteCode.RESOLVED, text=text))
+            elif e.name in lapsed:
+                text = f"{e.name}: {lapsed[e.name]}, not counted as current"
+                out.append(Note(code=NoteCode.RESOLVED, text=text))
         if e.kind == "medication" and e.last_dose is None and e.matches:
             text = f"{e.name}: no last_dose given, taken as being taken now"
             out.append(Note(code=NoteCode.TAKEN_NOW, text=text))

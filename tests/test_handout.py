@@ -78,7 +78,7 @@ def test_markdown_on_stdout_by_default() -> None:
 def test_done_sessions_and_a_clashing_holiday_are_shown(tmp_path: Path) -> None:
     patient = tmp_path / "p.yaml"
     patient.write_text(
-        "id: P-7\nage: 40\nsessions_done: [2026-11-10, 2026-11-17]\n"
+        "id: P-7\nage: 40\nsex: male\nsessions_done: [2026-11-10, 2026-11-17]\n"
         "sun_exposure: [{from: 2027-01-02, to: 2027-01-09}]\n",
         encoding="utf-8",
     )
@@ -93,7 +93,7 @@ def test_done_sessions_and_a_clashing_holiday_are_shown(tmp_path: Path) -> None:
 
 def test_no_needle_has_no_nsaid_advice(tmp_path: Path) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text("age: 40\nmedications: [warfarin]\n", encoding="utf-8")
+    patient.write_text("age: 40\nsex: male\nmedications: [warfarin]\n", encoding="utf-8")
     code, out, err = meso("handout", str(patient), "-p", "no-needle", "--on", ON)
     assert code == 0, err
     assert "painkillers" not in out
@@ -104,9 +104,9 @@ def test_no_needle_has_no_nsaid_advice(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "code", "why"),
     [
-        ("age: 40\npregnant: true\n", 5, "not eligible (pregnancy)"),
-        ("age: 40\nmedications: [warfarin]\n", 3, "review required (anticoagulant)"),
-        ("age: 40\nfever: true\n", 4, "deferred with no known end"),
+        ("age: 40\nsex: male\npregnant: true\n", 5, "not eligible (pregnancy)"),
+        ("age: 40\nsex: male\nmedications: [warfarin]\n", 3, "review required (anticoagulant)"),
+        ("age: 40\nsex: male\nfever: true\n", 4, "deferred with no known end"),
     ],
 )
 def test_no_plan_writes_nothing_and_exits_with_the_screening_code(
@@ -131,7 +131,7 @@ def test_output_must_be_markdown_or_html(tmp_path: Path) -> None:
 
 def test_markdown_shows_a_typed_id_and_clinic_as_text_not_markup(tmp_path: Path) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text('id: "<script>x</script>"\nage: 40\n', encoding="utf-8")
+    patient.write_text('id: "<script>x</script>"\nage: 40\nsex: male\n', encoding="utf-8")
     code, out, err = meso(
         "handout", str(patient), "-p", "hair", "--on", ON, "--clinic", "<b>Ada</b> [site](http://x)"
     )

@@ -13,6 +13,7 @@ from meso_cli.cli.app import Clear, DataDir, On, app, out
 from meso_cli.cli.options import (
     WEEKDAYS,
     Closed,
+    CourseName,
     Holidays,
     OpenDays,
     PerWeek,
@@ -54,6 +55,7 @@ def handout(
     on: On = None,
     sessions: Sessions = None,
     per_week: PerWeek = None,
+    course: CourseName = None,
     open_days: OpenDays = WEEKDAYS,
     closed: Closed = None,
     holidays: Holidays = None,
@@ -99,6 +101,7 @@ def handout(
         closed=closed,
         holidays=holidays,
         clear=clear,
+        course=course,
     )
     if not plan_made(result):
         why = result.warnings[-1].text if result.warnings else "no plan"

@@ -70,6 +70,14 @@ Holidays = Annotated[
         help="Also closed on the public holidays of this country (ISO code, e.g. TR, DE).",
     ),
 ]
+CourseName = Annotated[
+    str | None,
+    typer.Option(
+        "--course",
+        show_default=False,
+        help="One of the protocol's named courses (see `meso protocols ID`); default: its first.",
+    ),
+]
 WEEKDAYS = "mon,tue,wed,thu,fri"
 
 
@@ -86,6 +94,7 @@ def plan_from_options(
     closed: list[str] | None,
     holidays: str | None,
     clear: list[str] | None,
+    course: str | None = None,
 ) -> tuple[Plan, Protocol, Patient, Dataset]:
     """Parse the clinic options, load data and patient, screen and plan: one path for all."""
     from meso_cli.clinic import Clinic, parse_closure, parse_open_days, public_holidays
@@ -118,5 +127,6 @@ def plan_from_options(
         clear=clear or [],
         sessions=sessions,
         per_week=per_week,
+        course=course,
     )
     return result, chosen, person, data

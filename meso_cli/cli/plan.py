@@ -13,6 +13,7 @@ from meso_cli.cli.app import Clear, DataDir, Json, On, app, out
 from meso_cli.cli.options import (
     WEEKDAYS,
     Closed,
+    CourseName,
     Holidays,
     OpenDays,
     PerWeek,
@@ -35,6 +36,7 @@ def plan(
     on: On = None,
     sessions: Sessions = None,
     per_week: PerWeek = None,
+    course: CourseName = None,
     open_days: OpenDays = WEEKDAYS,
     closed: Closed = None,
     holidays: Holidays = None,
@@ -77,7 +79,7 @@ def plan(
     session_time = _parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
-    result, chosen, person, _ = plan_from_options(
+    result, chosen, person, data = plan_from_options(
         patient,
         protocol,
         data_dir=data_dir,
@@ -89,6 +91,7 @@ def plan(
         closed=closed,
         holidays=holidays,
         clear=clear,
+        course=course,
     )
     if ics is not None:
         _write_ics(result, chosen, person, ics, session_time)
@@ -100,7 +103,7 @@ def plan(
         from meso_cli.cli.app import show
         from meso_cli.render.plan import plan_view
 
-        show(plan_view(result))
+        show(plan_view(result, titles=data.sources))
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
 
 

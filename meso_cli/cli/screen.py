@@ -55,6 +55,14 @@ def screen(
         str | None,
         typer.Option(help="Birth date YYYY-MM-DD.", rich_help_panel=QUICK, show_default=False),
     ] = None,
+    sex: Annotated[
+        str | None,
+        typer.Option(
+            help="female, male or other: pregnancy and breastfeeding are asked unless male.",
+            rich_help_panel=QUICK,
+            show_default=False,
+        ),
+    ] = None,
     pregnant: Annotated[
         bool | None,
         typer.Option("--pregnant/--not-pregnant", rich_help_panel=QUICK, show_default=False),
@@ -107,7 +115,7 @@ def screen(
 
     \b
       meso screen patient.yaml --protocol hair
-      meso screen --age 52 --medication warfarin --condition "type 2 diabetes" -p hair
+      meso screen --age 52 --sex male --medication warfarin --condition "type 2 diabetes" -p hair
       meso screen patient.yaml --medication ibuprofen@2026-11-20 --on 2026-11-22 --json
       cat patient.json | meso screen - --clear anticoagulant --json
     """
@@ -118,6 +126,7 @@ def screen(
         id=patient_id,
         age=age,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
+        sex=sex,
         pregnant=pregnant,
         breastfeeding=breastfeeding,
         fever=fever,
@@ -146,7 +155,7 @@ def screen(
         from meso_cli.cli.app import show
         from meso_cli.render.human import screening_view
 
-        show(screening_view(result))
+        show(screening_view(result, titles=data.sources))
         if notes:
             out("\n" + _wrap(f"From the command line, over {patient}:"))
             out("".join(_wrap(f"• {n}", indent="  ") for n in notes))
