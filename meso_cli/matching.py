@@ -160,6 +160,7 @@ class Vocabulary:
     # tachycardia"): term id -> (past term, {beside id: term}).
     rewrites: dict[str, tuple[str | None, dict[str, str]]] = field(default_factory=dict)
     shown: dict[str, Match] = field(default_factory=dict)  # term id -> its display Match
+    spelled: dict[str, str] = field(default_factory=dict)  # index key -> the name as written
     _cache: dict[str, tuple[tuple[Match, ...], tuple[str, ...]]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -167,6 +168,7 @@ class Vocabulary:
         default_factory=dict, compare=False, repr=False
     )
     _by_length: dict[int, list[str]] = field(default_factory=dict, compare=False, repr=False)
+    _windows: dict[int, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, terms: Iterable[Term]) -> Vocabulary:
@@ -174,15 +176,19 @@ class Vocabulary:
         phrases: dict[str, Match] = {}
         rewrites: dict[str, tuple[str | None, dict[str, str]]] = {}
         shown: dict[str, Match] = {}
+        spelled: dict[str, str] = {}
         for term in terms:
             match = Match(term.id, term.names[0], term.what)
             shown.setdefault(term.id, match)
             if term.past is not None or term.beside:
                 rewrites.setdefault(term.id, (term.past, dict(term.beside)))
             for name in term.names:
-                index.setdefault("".join(tokens(name)), match)
+                key = "".join(tokens(name))
+                index.setdefault(key, match)
+                spelled.setdefault(key, name)
                 phrases.setdefault(" ".join(tokens(name)), match)
-        return cls(index, max((len(k) for k in index), default=0), phrases, rewrites, shown)
+        longest = max((len(k) for k in index), default=0)
+        return cls(index, longest, phrases, rewrites, shown, spelled)
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every known term in `text`; a term inside a longer matched phrase is dropped.
@@ -286,9 +292,11 @@ class Vocabulary:
         from rapidfuzz import process
         from rapidfuzz.distance import OSA
 
-        queries = ["".join(tokens(text))]
-        for word in tokens(text):
-            if len(word) >= 4 and word not in queries and not _qualifier(word):
+        # Qualifiers and amounts are no part of a name: "warfarine 5 mg" is "warfarine".
+        words = [w for w in tokens(text) if not _qualifier(w)] or tokens(text)
+        queries = ["".join(words)]
+        for word in words:
+            if len(word) >= 4 and word not in queries:
                 queries.append(word)
         ranked: list[tuple[int, int, str]] = []  # (slips, order, key)
         for order, query in enumerate(queries[:_MAX_QUERIES]):
@@ -301,22 +309,27 @@ class Vocabulary:
             )
             ranked += [(int(slips), order, key) for key, slips, _ in found]
         out: list[str] = []
-        for _, _, key in sorted(ranked):
-            shown = self.index[key].name
+        for _, _, key in sorted(ranked):  # fewest slips first, the whole name before a word
+            shown = self.spelled.get(key, self.index[key].name)  # "ozempic", as written
             if shown not in out:
                 out.append(shown)
         return out[:n]
 
     def _within(self, length: int, reach: int) -> list[str]:
-        """The index's keys whose length is within `reach` of `length` (built once)."""
-        if not self._by_length:
-            for key in self.index:
-                self._by_length.setdefault(len(key), []).append(key)
-        return [
-            key
-            for size in range(length - reach, length + reach + 1)
-            for key in self._by_length.get(size, ())
-        ]
+        """The index's keys whose length is within `reach` of `length` (each window built
+        once; `reach` follows from `length`)."""
+        window = self._windows.get(length)
+        if window is None:
+            if not self._by_length:
+                for key in self.index:
+                    self._by_length.setdefault(len(key), []).append(key)
+            window = [
+                key
+                for size in range(length - reach, length + reach + 1)
+                for key in self._by_length.get(size, ())
+            ]
+            self._windows[length] = window
+        return window
 
 
 _MAX_QUERIES = 6  # the whole name and five of its words

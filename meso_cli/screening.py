@@ -176,14 +176,21 @@ class Screener:
         facts = _facts(patient, protocol, self.vocab, on=on, day=day)
         findings: list[Finding] = []
         partial: set[int] = set()  # ids of findings on words left over beside a known term
-        seen: set[tuple[str, str, date | None]] = set()
+        seen: set[tuple[str, str, date | None, bool, Action | None]] = set()
         known = {m.term for e in facts.entries for m in e.matches}
         for rule, needs in self._rules_for(protocol):
             if needs is not None and known.isdisjoint(needs):
                 continue
             for hit in _fire(rule.when, facts):
-                # The same name listed twice ("eczema", "Eczema") is one finding.
-                key = (rule.id, " ".join(tokens(hit.matched or "")), hit.until)
+                # The same name listed twice ("eczema", "Eczema") is one finding; listed once
+                # as resolved and once as current, it is two, the current one excluding.
+                key = (
+                    rule.id,
+                    " ".join(tokens(hit.matched or "")),
+                    hit.until,
+                    hit.history is None,
+                    hit.action,
+                )
                 if key in seen:
                     continue
                 seen.add(key)
