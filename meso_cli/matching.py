@@ -28,7 +28,8 @@ _QUALIFIERS = frozenset(
     face facial forehead cheek cheeks chin neck arm arms hand hands leg legs thigh
     thighs knee knees hip hips abdomen abdominal belly back chest breast breasts buttock
     buttocks foot feet eye eyes eyelid eyelids lip lips skin hair nail nails site sites
-    area areas body my her his their any""".split()
+    area areas body my her his their any january february march april may june july august
+    september october november december""".split()
 )
 # Not qualifiers, on purpose: organs (liver, kidney, heart, lung...) and "disease", "disorder",
 # "syndrome", "condition": "asthma, disease of the liver" must not read as asthma alone.
@@ -39,17 +40,17 @@ _AMOUNT = re.compile(r"\d+(?:mg|mcg|ug|µg|μg|g|ml|iu|u|units?|x|h|d|st|nd|rd|t
 _DENIED_BEFORE = frozenset("no not non never without denies denied deny nil negative free".split())
 _PAST_BEFORE = frozenset(
     "history hx previous previously prior former formerly past recovered resolved cured "
-    "survived ex".split()
+    "survived ex had".split()
 )
 # Before the term with at most an article between ("after pregnancy", "since my pregnancy",
 # "stopped breastfeeding"): "since 2010 diabetic" is diabetes now.
-_PAST_JUST_BEFORE = frozenset("after post since stopped".split())
+_PAST_JUST_BEFORE = frozenset("after post since stopped ended finished".split())
 _ARTICLES = frozenset("a an the my her his their last recent first second third".split())
 # After the term ("cancer-free", "hepatitis A as a child", "cancer in remission"):
 _DENIED_AFTER = frozenset("free negative excluded absent ruled".split())
 _PAST_AFTER = frozenset(
-    "ago resolved cured remission survivor survived recovered healed child childhood "
-    "previously formerly anymore history".split()
+    "ago resolved cured remission survivor survived recovered healed child childhood kid "
+    "teenager previously formerly anymore history stopped ended finished".split()
 )
 _MARKERS = (
     _DENIED_BEFORE | _PAST_BEFORE | _PAST_JUST_BEFORE | _DENIED_AFTER | _PAST_AFTER | _ARTICLES
@@ -102,11 +103,11 @@ def _reading(words: list[str], start: int, end: int, covered: set[int]) -> Readi
     first = start
     while first > 0 and first - 1 not in covered and _qualifier(words[first - 1]):
         first -= 1
-    after_term = first > 0  # the run is bounded by another term before it
+    after_term = first - 1 in covered  # the run is bounded by another term before it
     last = end
     while last < len(words) and last not in covered and _qualifier(words[last]):
         last += 1
-    before_term = last < len(words)
+    before_term = last in covered  # ... or after it
 
     def tied(k: int) -> bool:
         return k + 1 < len(words) and words[k + 1] in _LINKS

@@ -129,4 +129,7 @@ def plan_from_options(
         per_week=per_week,
         course=course,
     )
-    return result, chosen, person, data
+    # The handout and the calendar name the phases of the course planned.
+    from meso_cli.planning import with_course
+
+    return result, with_course(chosen, course)[0], person, data
