@@ -11,6 +11,7 @@ from enum import StrEnum
 from meso_cli.models import Dataset, Term, TermKind
 
 _TOKEN = re.compile(r"[^\W_]+")
+_CLAUSE = re.compile(r"[,;:/()\[\]]")  # what ends a clause between two words
 
 # Words that may stand around a known term without naming anything of their own: "history of
 # breast cancer", "type 2 diabetes", "eczema on the scalp", "warfarin 5 mg twice daily"
@@ -52,9 +53,20 @@ _PAST_AFTER = frozenset(
     "ago resolved cured remission survivor survived recovered healed child childhood kid "
     "teenager previously formerly anymore history stopped ended finished".split()
 )
+# After the term, these keep the rest of the clause current: "diabetes diagnosed 5 years ago".
+_CURRENT_AFTER = frozenset("diagnosed since onset started began".split())
+# After "not" or "no", these make the negation about the term's state, not the term.
+_STATES = frozenset("well controlled treated stable fully adequately properly".split())
 _MARKERS = (
-    _DENIED_BEFORE | _PAST_BEFORE | _PAST_JUST_BEFORE | _DENIED_AFTER | _PAST_AFTER | _ARTICLES
-) | frozenset(["longer", "out"])
+    _DENIED_BEFORE
+    | _PAST_BEFORE
+    | _PAST_JUST_BEFORE
+    | _DENIED_AFTER
+    | _PAST_AFTER
+    | _ARTICLES
+    | _CURRENT_AFTER
+    | _STATES
+) | frozenset(["longer", "out", "now"])
 _NON = "non"  # "nondiabetic": the negation written as one word
 
 
@@ -91,7 +103,9 @@ _AFTER = _DENIED_AFTER | _PAST_AFTER
 _LINKS = ("of", "for")  # "history of", "free of", "negative for": about the term that follows
 
 
-def _reading(words: list[str], start: int, end: int, covered: set[int]) -> Reading:
+def _reading(
+    words: list[str], start: int, end: int, covered: set[int], breaks: frozenset[int]
+) -> Reading:
     """How the words around `words[start:end]` (a known term) mean it.
 
     Only the run of qualifiers and marker words next to the term counts, up to the nearest
@@ -99,6 +113,11 @@ def _reading(words: list[str], start: int, end: int, covered: set[int]) -> Readi
     between two terms counts for neither, unless "of" or "for" ties it to the one after it:
     "diabetes, history of cancer" is cancer in the past and diabetes now; in "cancer free,
     diabetes" neither is read as denied (the stricter reading of both).
+
+    A past marker may also stand a few words off, within the clause (`breaks`: the words a
+    comma, semicolon, colon, slash or bracket comes before): "history of thyroid cancer",
+    "lymphoma treated in 2010, now in remission". "Diagnosed", "since" or "onset" after the
+    term keeps what follows in its clause current: "diabetes diagnosed 5 years ago".
     """
     first = start
     while first > 0 and first - 1 not in covered and _qualifier(words[first - 1]):
@@ -124,22 +143,65 @@ def _reading(words: list[str], start: int, end: int, covered: set[int]) -> Readi
             continue
         if word in _BEFORE and (word not in _AFTER or tied(k) or not after_term):
             if word in _DENIED_BEFORE:
-                denied = True
+                # "not well controlled diabetes" denies the control, not the diabetes
+                denied = denied or words[k + 1] not in _STATES
             elif word in _PAST_BEFORE or only_articles:
                 past = True
         if word not in _ARTICLES:
             only_articles = False
         k -= 1
+    if not (past or denied):  # "history of thyroid cancer": "thyroid" is not known
+        found = _further(words, first - 1, -1, covered, breaks)
+        denied = found is Reading.DENIED
+        past = found is Reading.PAST
+    current_clause = False
     for k in range(end, last):
         word = words[k]
-        if word in _AFTER and (word not in _BEFORE or not (tied(k) or before_term)):
+        if k in breaks:
+            current_clause = False
+        if word in _CURRENT_AFTER:
+            current_clause = True
+        elif word in _AFTER and (word not in _BEFORE or not (tied(k) or before_term)):
             if word in _DENIED_AFTER:
                 denied = True
-            else:
+            elif not current_clause:
                 past = True
-        elif word == "past" and words[k - 2 : k] == ["in", "the"]:
+        elif word == "past" and words[k - 2 : k] == ["in", "the"] and not current_clause:
             past = True
+    if not (past or denied) and not current_clause:
+        past = _further(words, last, 1, covered, breaks) is Reading.PAST
     return Reading.DENIED if denied else Reading.PAST if past else Reading.CURRENT
+
+
+_FURTHEST = 3  # words the tool does not know, between a term and a past marker
+
+
+def _further(
+    words: list[str], k: int, step: int, covered: set[int], breaks: frozenset[int]
+) -> Reading:
+    """A past marker (or, before the term, a denial) a few unknown words off, within the
+    clause: from `words[k]` on, moving by `step` (-1: before the term, 1: after it)."""
+    unknown = 0
+    found = Reading.CURRENT
+    while 0 <= k < len(words) and k not in covered:
+        boundary = k + 1 if step < 0 else k  # the break between this word and the last
+        if boundary in breaks:
+            break
+        word = words[k]
+        if not _qualifier(word):
+            unknown += 1
+            if unknown > _FURTHEST:
+                break
+        elif word in _CURRENT_AFTER and step > 0:
+            break
+        elif step < 0 and word in _DENIED_BEFORE and words[k + 1] not in _STATES:
+            return Reading.DENIED
+        elif (step < 0 and word in _PAST_BEFORE) or (step > 0 and word in _PAST_AFTER):
+            found = Reading.PAST
+            if step > 0:
+                break
+        k += step
+    return found if unknown else Reading.CURRENT
 
 
 def _worst(a: Reading, b: Reading) -> Reading:
@@ -210,7 +272,14 @@ class Vocabulary:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        words = tokens(text)
+        folded = text.casefold()
+        found_words = list(_TOKEN.finditer(folded))
+        words = [m.group() for m in found_words]
+        breaks = frozenset(
+            k
+            for k in range(1, len(found_words))
+            if _CLAUSE.search(folded, found_words[k - 1].end(), found_words[k].start())
+        )
         hits: list[tuple[int, int, Match]] = []
         glued: set[int] = set()  # "nondiabetic": a word that is "non" and a known name
         for i in range(len(words)):
@@ -241,7 +310,7 @@ class Vocabulary:
         covered = {k for i, j, _ in hits for k in range(i, j)}
         meant: dict[str, tuple[Match, Reading]] = {}
         for i, j, m in spans:
-            reading = _reading(words, i, j, covered - set(range(i, j)))
+            reading = _reading(words, i, j, covered - set(range(i, j)), breaks)
             if i in glued:
                 reading = Reading.DENIED
             before = meant.get(m.term)

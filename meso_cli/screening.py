@@ -662,11 +662,7 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
             if used_in is None:
                 continue
             what = e.name if _same(e.name, m.name) else f"{e.name} ({m.name})"
-            listed = (
-                f"an ingredient of {', '.join(used_in)}"
-                if used_in
-                else "a mesotherapy ingredient no protocol lists"
-            )
+            listed = f"an ingredient of {', '.join(used_in)}" if used_in else "an ingredient"
             instead = facts.vocab.optional.get(m.term)
             if instead is not None:
                 # Something a session can do without (numbing): leave it out; whatever the

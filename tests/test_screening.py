@@ -476,9 +476,13 @@ def test_qualifiers_doses_and_body_sites_beside_a_term_are_not_unknown(data: Dat
 
 
 def test_unknown_words_beside_an_excluding_term_are_not_listed(data: Dataset) -> None:
-    s = run(data, conditions=["history of ductal breast cancer"])
+    s = run(data, conditions=["invasive ductal breast cancer"])
     assert rules(s) == ["cancer"]
     assert s.verdict is Verdict.NOT_ELIGIBLE
+    # Written as history it is a review, and then every word it does not know is listed.
+    s = run(data, conditions=["history of ductal breast cancer"])
+    assert rules(s) == ["cancer", "unrecognized-term"]
+    assert s.verdict is Verdict.REVIEW
 
 
 @pytest.mark.parametrize(
