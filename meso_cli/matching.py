@@ -273,13 +273,17 @@ class Vocabulary:
         if cached is not None:
             return cached
         folded = text.casefold()
-        found_words = list(_TOKEN.finditer(folded))
-        words = [m.group() for m in found_words]
-        breaks = frozenset(
-            k
-            for k in range(1, len(found_words))
-            if _CLAUSE.search(folded, found_words[k - 1].end(), found_words[k].start())
-        )
+        if _CLAUSE.search(folded) is None:
+            words = _TOKEN.findall(folded)
+            breaks: frozenset[int] = frozenset()
+        else:
+            marks = list(_TOKEN.finditer(folded))
+            words = [m.group() for m in marks]
+            breaks = frozenset(
+                k
+                for k in range(1, len(marks))
+                if _CLAUSE.search(folded, marks[k - 1].end(), marks[k].start())
+            )
         hits: list[tuple[int, int, Match]] = []
         glued: set[int] = set()  # "nondiabetic": a word that is "non" and a known name
         for i in range(len(words)):

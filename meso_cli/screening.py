@@ -96,6 +96,8 @@ class Screener:
         self.data = data
         self.vocab = Vocabularies.of(data)
         self._rank = {r.id: i for i, r in enumerate(data.rules)}
+        # rule id -> the rule whose finding on the same entry includes its own
+        self._covers = {r.id: r.covered_by for r in data.rules if r.covered_by is not None}
         self._applicable: dict[tuple[str, ...], _Applicable] = {}
 
     def screen(
@@ -231,28 +233,23 @@ class Screener:
     def _covered(self, findings: list[Finding]) -> list[Finding]:
         """A finding of a rule `covered_by` another is folded into that rule's finding on the
         same entry: aspirin's washout is part of its prescriber's decision, not a deferral."""
-        out = list(findings)
-        for f in findings:
-            rule = self.data.rule(f.rule)
-            cover = rule.covered_by if rule is not None else None
-            at = next(
-                (
-                    i
-                    for i, g in enumerate(out)
-                    if cover is not None and g.rule == cover and g.matched == f.matched
-                ),
-                None,
-            )
-            if at is None or rule is None:
+        if not self._covers:
+            return findings
+        at = {(f.rule, f.matched): i for i, f in enumerate(findings)}
+        out: list[Finding | None] = list(findings)
+        for i, f in enumerate(findings):
+            cover = self._covers.get(f.rule)
+            j = at.get((cover, f.matched)) if cover is not None else None
+            host = out[j] if j is not None else None
+            if j is None or host is None:
                 continue
-            g = out[at]
             detail = (
-                f"{g.detail}; also {f.rule} ({rule.title}): whether to stop it is part of this "
+                f"{host.detail}; also {f.rule} ({f.title}): whether to stop it is part of this "
                 "decision, with its prescriber, not a deferral"
             )
-            out[at] = g.model_copy(update={"detail": detail})
-            out.remove(f)
-        return out
+            out[j] = host.model_copy(update={"detail": detail})
+            out[i] = None
+        return [f for f in out if f is not None]
 
     def _rules_for(self, protocol: Protocol | None) -> _Applicable:
         """Each rule that applies to the protocol, with the terms it cannot fire without
