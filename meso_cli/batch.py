@@ -44,10 +44,13 @@ class Job:
     on: date
     clear: tuple[str, ...] = ()
     plan: bool = False
+    course: str | None = None  # one of the protocol's named courses, for --plan
 
     def __post_init__(self) -> None:
         if self.plan and self.protocol is None:
             raise MesoError("--plan needs --protocol: a plan is made for one protocol")
+        if self.course is not None and not self.plan:
+            raise MesoError("--course needs --plan: a course is planned, not screened")
 
 
 @dataclass
@@ -165,14 +168,19 @@ def _plan_line(patient: Patient, job: Job) -> tuple[str, str]:
 
     assert job.protocol is not None  # Job refuses --plan without a protocol
     made = screen_and_plan(
-        patient, job.protocol, job.screener, Clinic(), on=job.on, clear=job.clear
+        patient, job.protocol, job.screener, Clinic(), on=job.on, clear=job.clear, course=job.course
     )
     return made.model_dump_json(), made.screening.verdict.value
 
 
 def check_job(job: Job) -> None:
-    """Fail once, before any line, on what would fail every line (e.g. a bad --clear)."""
+    """Fail once, before any line, on what would fail every line (e.g. a bad --clear or
+    --course)."""
     job.screener.screen(Patient(age=30), job.protocol, on=job.on, clear=job.clear)
+    if job.plan and job.protocol is not None:
+        from meso_cli.planning import with_course
+
+        with_course(job.protocol, job.course)
 
 
 # --- running over a stream -------------------------------------------------------------------

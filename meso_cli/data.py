@@ -22,6 +22,7 @@ from meso_cli.models import (
     ContraindicationsFile,
     Dataset,
     HasCondition,
+    Phase,
     ProtocolsFile,
     TakesMedication,
     Term,
@@ -99,6 +100,7 @@ def load_dataset(directory: Path) -> Dataset:
         atc_classes=dict(contra.atc_classes),
         source_titles=dict(contra.sources),
         version=data_version(read),
+        sources=contra.sources,
     )
 
 
@@ -157,6 +159,18 @@ def _cross_check(
             bad(cdoc, ("terms", section), f"duplicate term id {dup!r}")
         for i, t in enumerate(terms):
             check_sources(cdoc, ("terms", section, i), t.sources)
+            tloc: Loc = ("terms", section, i)
+            # A term read as another (in the past, or beside one) is a condition read as a
+            # condition; numbing-like `optional` is for ingredients.
+            if section != "conditions" and (t.past is not None or t.beside):
+                bad(cdoc, tloc, f"term {t.id!r}: past and beside are for conditions only")
+            if t.optional is not None:
+                bad(cdoc, tloc + ("optional",), f"term {t.id!r}: optional is for ingredients only")
+            if t.past is not None:
+                known(cdoc, tloc + ("past",), t.past, conditions, "no condition term")
+            for key, to in t.beside.items():
+                known(cdoc, tloc + ("beside", key), key, conditions, "no condition term")
+                known(cdoc, tloc + ("beside", key), to, conditions, "no condition term")
         for where, msg in shared_codes(terms, ("terms", section)):
             bad(cdoc, where, msg)
     for dup in _dupes(r.id for r in contra.rules):
@@ -164,6 +178,8 @@ def _cross_check(
     for i, rule in enumerate(contra.rules):
         loc: Loc = ("rules", i)
         check_sources(cdoc, loc, rule.sources)
+        if rule.covered_by is not None:
+            known(cdoc, loc + ("covered_by",), rule.covered_by, rules, "no rule")
         for tloc, trig in _placed_triggers(rule.when, loc + ("when",)):
             if isinstance(trig, HasCondition):
                 for k, term in enumerate(trig.conditions):
@@ -199,6 +215,10 @@ def _cross_check(
         bad(pdoc, where, msg)
     for i, t in enumerate(protos.ingredients):
         check_sources(pdoc, ("ingredients", i), t.sources)
+        if t.past is not None or t.beside:
+            bad(
+                pdoc, ("ingredients", i), f"ingredient {t.id!r}: past and beside are for conditions"
+            )
     for section in ("precare", "aftercare"):
         items: list[CareItem] = getattr(protos.common, section)
         for i, item in enumerate(items):
@@ -220,14 +240,38 @@ def _cross_check(
             known(pdoc, loc + ("ingredients", k), ing, ingredients, "no ingredient")
         for k, rid in enumerate(proto.exempt_rules):
             known(pdoc, loc + ("exempt_rules", k), rid, rules, "no rule")
-        for dup in _dupes(ph.id for ph in proto.phases):
-            bad(pdoc, loc + ("phases",), f"duplicate phase id {dup!r}")
-        for k, phase in enumerate(proto.phases):
-            check_sources(pdoc, loc + ("phases", k), phase.sources)
-            for dup in _dupes(str(c.per_week) for c in phase.per_week):
-                bad(pdoc, loc + ("phases", k, "per_week"), f"per_week {dup} listed twice")
-        if not proto.course_phases():
-            bad(pdoc, loc + ("phases",), "needs at least one phase that is not maintenance")
+        courses: list[tuple[Loc, list[Phase]]] = [(loc, proto.phases)]
+        for dup in _dupes(c.id for c in proto.courses):
+            bad(pdoc, loc + ("courses",), f"duplicate course id {dup!r}")
+        for k, course in enumerate(proto.courses):
+            cloc = loc + ("courses", k)
+            check_sources(pdoc, cloc, course.sources)
+            for n, term in enumerate(course.proposed_for):
+                known(pdoc, cloc + ("proposed_for", n), term, conditions, "no condition term")
+            if k == 0 and course.phases:
+                bad(
+                    pdoc,
+                    cloc + ("phases",),
+                    "the first course is the protocol's own phases: leave its phases out",
+                )
+            elif k > 0:
+                courses.append((cloc, course.phases))
+        for where, phases in courses:
+            for dup in _dupes(ph.id for ph in phases):
+                bad(pdoc, where + ("phases",), f"duplicate phase id {dup!r}")
+            for k, phase in enumerate(phases):
+                check_sources(pdoc, where + ("phases", k), phase.sources)
+                for dup in _dupes(str(c.per_week) for c in phase.per_week):
+                    bad(pdoc, where + ("phases", k, "per_week"), f"per_week {dup} listed twice")
+                if phase.interval_days is None and len(phases) > 1:
+                    bad(
+                        pdoc,
+                        where + ("phases", k),
+                        f"phase {phase.id!r} needs interval_days: only a course's only phase "
+                        "may leave it out",
+                    )
+            if not [p for p in phases if not p.maintenance]:
+                bad(pdoc, where + ("phases",), "needs at least one phase that is not maintenance")
         for section in ("precare", "aftercare"):
             for k, item in enumerate(getattr(proto, section)):
                 check_sources(pdoc, loc + (section, k), item.sources)

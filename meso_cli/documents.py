@@ -54,9 +54,14 @@ class Document:
 
 def parse(text: str, path: str) -> Document:
     """YAML or JSON text to plain values, rejecting duplicate keys, tags, aliases and escapes
-    that make half a character."""
-    stripped = text.lstrip()
-    if path.lower().endswith(".json") or stripped.startswith("{"):
+    that make half a character.
+
+    The reader is chosen by the file's extension: `.json` is JSON, anything else YAML (a
+    `.yaml` file holding `{age: 30}` is YAML's flow style, not broken JSON). Only standard
+    input, which has no name, is sniffed: text that starts with `{` is read as JSON.
+    """
+    name = path.lower()
+    if name.endswith(".json") or (path in ("-", "<stdin>") and text.lstrip().startswith("{")):
         doc = _parse_json(text, path)
     else:
         doc = _parse_yaml(text, path)

@@ -74,6 +74,8 @@ class NoteCode(StrEnum):
     ABOVE_USUAL_COUNT = "above-usual-count"
     SUN_OVERLAP = "sun-overlap"
     STOP_NSAIDS_PASSED = "stop-nsaids-passed"
+    AGE_LIMIT_IN_COURSE = "age-limit-in-course"  # an age rule starts to apply mid-course
+    COURSE_PROPOSED = "course-proposed"  # a named course the sources give for a condition listed
 
 
 class TermKind(StrEnum):
@@ -183,6 +185,26 @@ class Term(Strict):
     codes: TermCodes = Field(
         default_factory=TermCodes, description="Codes a patient's record may give instead."
     )
+    what: StrictStr | None = Field(
+        default=None,
+        description="What it is, in a few words, shown beside the name a patient gave: "
+        "'a diabetes medicine' (Ozempic (semaglutide, a diabetes medicine)).",
+    )
+    past: StrictStr | None = Field(
+        default=None,
+        description="A condition term that this one reads as when the patient writes it as past "
+        "('after pregnancy', 'stopped breastfeeding'): the flags decide the present.",
+    )
+    beside: dict[StrictStr, StrictStr] = Field(
+        default_factory=dict,
+        description="In one entry with a term of a key's id, this term reads as the value's "
+        "('flu with tachycardia': tachycardia beside an infection).",
+    )
+    optional: StrictStr | None = Field(
+        default=None,
+        description="For an ingredient a session may do without (numbing): what to do instead "
+        "for a patient allergic to it. Such an allergy is a review, never an exclusion.",
+    )
     note: StrictStr | None = Field(default=None, description="Why this term is known.")
     sources: list[StrictStr] = Field(default_factory=list)
 
@@ -202,6 +224,11 @@ class Flag(Strict):
 class HasCondition(Strict):
     conditions: list[StrictStr] = Field(
         min_length=1, description="Condition term ids; any active one fires the rule."
+    )
+    flag_decides: Literal["pregnant", "breastfeeding", "fever"] | None = Field(
+        default=None,
+        description="The flag that says whether the condition holds now: when the file states "
+        "it false, a condition that reads as current is a contradiction, reviewed.",
     )
 
 
@@ -226,6 +253,16 @@ class TakesMedication(Strict):
         if not self.medications and not self.atc:
             raise ValueError("give medications (term ids), atc (classes), or both")
         return self
+
+
+class NotStated(Strict):
+    not_stated: list[Literal["pregnant", "breastfeeding", "fever"]] = Field(
+        min_length=1, description="Fires when any of these flags is left out of the file."
+    )
+    except_sex: list[Literal["female", "male", "other"]] = Field(
+        default_factory=list,
+        description="Not for a patient whose sex is one of these (a sex not given fires).",
+    )
 
 
 class MedicationCount(Strict):
@@ -254,6 +291,7 @@ _TRIGGERS: dict[str, type[Strict]] = {
     "age_below": AgeBelow,
     "age_above": AgeAbove,
     "flag": Flag,
+    "not_stated": NotStated,
     "conditions": HasCondition,
     "medications": TakesMedication,
     "atc": TakesMedication,
@@ -278,6 +316,7 @@ Trigger = Annotated[
     Annotated[AgeBelow, Tag("AgeBelow")]
     | Annotated[AgeAbove, Tag("AgeAbove")]
     | Annotated[Flag, Tag("Flag")]
+    | Annotated[NotStated, Tag("NotStated")]
     | Annotated[HasCondition, Tag("HasCondition")]
     | Annotated[TakesMedication, Tag("TakesMedication")]
     | Annotated[MedicationCount, Tag("MedicationCount")]
@@ -313,6 +352,12 @@ class Rule(Strict):
     )
     rationale: StrictStr = Field(description="What the sources say, quoted or paraphrased.")
     advice: StrictStr = Field(description="What the practitioner should do.")
+    covered_by: StrictStr | None = Field(
+        default=None,
+        description="A rule whose finding on the same entry includes this one: the entry gives "
+        "no finding of this rule of its own (aspirin's washout is the blood thinner's "
+        "prescriber's decision).",
+    )
     sources: list[StrictStr] = Field(min_length=1)
 
 
@@ -356,7 +401,11 @@ class Phase(Strict):
     id: StrictStr
     name: StrictStr
     sessions: SessionCount
-    interval_days: Interval
+    interval_days: Interval | None = Field(
+        default=None,
+        description="Days between its sessions; left out only for a phase of one session that "
+        "is its course's only phase (no interval leads into it or out of it).",
+    )
     per_week: list[Cadence] = Field(
         default_factory=list,
         description="Cadences the sources allow, by sessions per week (--per-week).",
@@ -365,6 +414,14 @@ class Phase(Strict):
         default=False, description="A maintenance series after the course proper."
     )
     sources: list[StrictStr] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_interval(self) -> Phase:
+        if self.interval_days is None and self.sessions.max > 1:
+            raise ValueError(
+                f"phase {self.id!r} of {self.sessions.max} sessions needs interval_days"
+            )
+        return self
 
 
 class CareItem(Strict):
@@ -390,6 +447,26 @@ class Range(Strict):
     max: float
 
 
+class Course(Strict):
+    """A named course of sessions a source gives for a protocol (`--course ID`)."""
+
+    id: StrictStr
+    name: StrictStr
+    phases: list[Phase] = Field(
+        default_factory=list,
+        description="The course's phases; the first course leaves them out: it is the "
+        "protocol's own `phases`, the default.",
+    )
+    proposed_for: list[StrictStr] = Field(
+        default_factory=list,
+        description="Condition term ids: a plan for a patient listing one proposes this course.",
+    )
+    reason: StrictStr | None = Field(
+        default=None, description="Why the course is proposed, quoting the source."
+    )
+    sources: list[StrictStr] = Field(min_length=1)
+
+
 class Protocol(Strict):
     id: StrictStr
     name: StrictStr
@@ -407,6 +484,10 @@ class Protocol(Strict):
     aftercare: list[CareItem] = Field(default_factory=list)
     results: StrictStr
     maintenance: StrictStr | None = None
+    courses: list[Course] = Field(
+        default_factory=list,
+        description="Named courses (--course); the first is the default, the protocol's phases.",
+    )
     sources: list[StrictStr] = Field(min_length=1)
 
     def course_phases(self) -> list[Phase]:
@@ -428,6 +509,9 @@ class Dataset(Strict):
         default_factory=dict, description="The source articles' titles, by file name."
     )
     version: str = Field(description="sha256 of the data files.")
+    sources: dict[str, str] = Field(
+        default_factory=dict, description="Source file name -> the article's title."
+    )
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -973,6 +1057,10 @@ class Plan(Strict):
     warnings: list[Note]
     start_moved_from: dt.date | None = Field(
         default=None, description="The requested start, when a deferral moved it."
+    )
+    course: str | None = Field(
+        default=None,
+        description="The named course planned (--course), for a protocol that has several.",
     )
     schema_version: str = SCHEMA_VERSION
     meso_version: str

@@ -9,11 +9,15 @@ from typing import assert_never
 
 from meso_cli import __version__
 from meso_cli.clinic import Clinic
-from meso_cli.errors import MesoError
+from meso_cli.dates import birthday
+from meso_cli.errors import MesoError, unknown
+from meso_cli.matching import Reading
 from meso_cli.models import (
     Action,
+    AgeAbove,
     Cadence,
     CareItem,
+    Course,
     Dataset,
     Finding,
     Interval,
@@ -41,6 +45,34 @@ STOP_NSAIDS_ITEM = "stop-nsaids"
 SUN_ITEM = "sun"
 
 
+_NO_INTERVAL = Interval(min=1, target=1, max=1)
+
+
+def courses(protocol: Protocol) -> list[Course]:
+    """The named courses of a protocol; the first is its default (its own phases)."""
+    return list(protocol.courses)
+
+
+def with_course(protocol: Protocol, course: str | None) -> tuple[Protocol, str | None]:
+    """The protocol with the phases of the named course, and that course's id (the
+    default's when none is named; None for a protocol with no named courses)."""
+    named = protocol.courses
+    if course is None:
+        return protocol, named[0].id if named else None
+    wanted = course.strip().lower()
+    found = next((c for c in named if c.id == wanted), None)
+    if found is None:
+        if not named:
+            raise MesoError(
+                f"--course {course}: protocol {protocol.id} has one course only "
+                "(see meso protocols " + protocol.id + ")"
+            )
+        raise unknown(f"course of {protocol.id}", course, (c.id for c in named))
+    if found is named[0]:
+        return protocol, found.id
+    return protocol.model_copy(update={"phases": found.phases}), found.id
+
+
 @dataclass(frozen=True)
 class Slot:
     """One session of the course: its phase and the days allowed since the previous session."""
@@ -62,7 +94,8 @@ def course_slots(
     slots: list[Slot] = []
     for phase in protocol.phases:
         cadence = cadences.get(phase.id)
-        bounds: Interval = cadence or phase.interval_days
+        # Only a course's only phase, of one session, has no interval (checked at load).
+        bounds: Interval = cadence or phase.interval_days or _NO_INTERVAL
         label = phase.id if cadence is None else f"{phase.id} at {cadence.per_week} a week"
         # The interval into a phase's first session belongs to that phase; the very first
         # session of the course has none, so its phase's intervals start counting after it.
@@ -320,11 +353,13 @@ def plan(
     per_week: int | None = None,
     start_moved_from: date | None = None,
     warnings: Iterable[Note] = (),
+    course: str | None = None,
 ) -> Plan:
-    """The course for a patient the screening allows to treat from `start`."""
+    """The course for a patient the screening allows to treat from `start` (`protocol`
+    carries the phases of the named `course`, see `with_course`)."""
     slots = course_slots(protocol, sessions=sessions, per_week=per_week)
     laid, laid_warnings = lay_out(slots, clinic, start=start, done=patient.sessions_done)
-    notes = [*warnings, *laid_warnings]
+    notes = [*warnings, *laid_warnings, *_age_limit_warnings(screening, patient, data, laid)]
     counts = phase_counts(protocol, sessions)
     for phase in protocol.phases:
         usual = phase.sessions.usual_max
@@ -370,8 +405,93 @@ def plan(
         aftercare=aftercare_lines(protocol, data, last) if laid else [],
         warnings=notes,
         start_moved_from=start_moved_from,
+        course=course,
         meso_version=__version__,
     )
+
+
+def _age_limit_warnings(
+    screening: Screening, patient: Patient, data: Dataset, laid: Sequence[Session]
+) -> list[Note]:
+    """The sessions to come on or after the birthday that puts the patient over an age limit
+    (age-over-75: the 76th), when the screening did not already apply it. Without a birth
+    date the birthday is unknown: every session after the reference date may be past it."""
+    pending = [s for s in laid if not s.done]
+    if not pending:
+        return []
+    fired = {f.rule for f in screening.findings} | set(screening.cleared)
+    out = []
+    for rule in data.rules:
+        if rule.id in fired or rule.id in screening.not_applicable:
+            continue
+        for trigger in flat(rule.when):
+            if not isinstance(trigger, AgeAbove):
+                continue
+            turns = trigger.age_above + 1
+            what = f"{rule.id} ({rule.action.value}) applies from then"
+            if patient.birth_date is not None:
+                day = birthday(patient.birth_date, turns)
+                after = [s for s in pending if s.date >= day]
+                if after:
+                    text = (
+                        f"{_sessions(after)} on or after the {_nth(turns)} birthday {day}: "
+                        f"{what}; assess before {'them' if len(after) > 1 else 'it'}"
+                    )
+                    out.append(Note(code=NoteCode.AGE_LIMIT_IN_COURSE, text=text))
+            elif patient.age == trigger.age_above:
+                ref = screening.reference_date
+                after = [s for s in pending if s.date > ref]
+                if after:
+                    text = (
+                        f"birth date not given: the {_nth(turns)} birthday may fall before "
+                        f"{_sessions(after[:1])} (age {patient.age} on {ref}); {what}"
+                    )
+                    out.append(Note(code=NoteCode.AGE_LIMIT_IN_COURSE, text=text))
+    return out
+
+
+def _sessions(sessions: Sequence[Session]) -> str:
+    numbers = [s.number for s in sessions]
+    if len(numbers) == 1:
+        return f"session {numbers[0]}"
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"sessions {numbers[0]}–{numbers[-1]}"
+    return "sessions " + ", ".join(map(str, numbers))
+
+
+def _nth(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def proposed_courses(
+    patient: Patient, protocol: Protocol, screener: Screener, *, day: date, chosen: str | None
+) -> list[Note]:
+    """The named courses a source gives for a condition the patient lists (003: one session
+    for hair loss after childbirth or from anaemia), other than the one planned."""
+    if not protocol.courses:
+        return []
+    listed: dict[str, str] = {}
+    for c in patient.conditions:
+        if c.resolved_on is not None and c.resolved_on <= day:
+            continue
+        vocab = screener.vocab.conditions
+        coded = [m for code in c.code or () if (m := vocab.code(code)) is not None]
+        for m in coded or (vocab.match(c.name) if c.name else ()):
+            if m.reading is Reading.CURRENT:
+                listed.setdefault(m.term, c.label)
+    out = []
+    for course in protocol.courses:
+        names = list(dict.fromkeys(listed[t] for t in course.proposed_for if t in listed))
+        if course.id == chosen or not names:
+            continue
+        why = f": {course.reason}" if course.reason else ""
+        text = (
+            f"proposed: --course {course.id} ({course.name}), for "
+            f"{', '.join(repr(n) for n in names)}{why}"
+        )
+        out.append(Note(code=NoteCode.COURSE_PROPOSED, text=text))
+    return out
 
 
 def screen_and_plan(
@@ -385,15 +505,19 @@ def screen_and_plan(
     clear: Iterable[str] = (),
     sessions: int | None = None,
     per_week: int | None = None,
+    course: str | None = None,
 ) -> Plan:
     """Screen on the start date, move the start past a deferral with a known end, then plan.
 
     No sessions are planned for not_eligible, an uncleared review, or a deferral with no known
     end: the result then carries the screening, no sessions, and a warning saying why.
+    `course` names one of the protocol's courses (default: its first).
     """
     requested = start or on
     if requested < on:
         raise MesoError(f"--start {requested} is before the reference date {on}")
+    named = protocol
+    protocol, course = with_course(protocol, course)
     course_slots(protocol, sessions=sessions, per_week=per_week)  # bad options fail first
     cleared = list(clear)
     begin = requested
@@ -426,7 +550,8 @@ def screen_and_plan(
         text = f"start moved from {requested} to {begin}: deferred by {why}"
         notes.append(Note(code=NoteCode.START_MOVED, text=text))
     if not may_start(result, begin):
-        return no_plan(result, protocol, start_moved_from=moved_from, warnings=notes)
+        return no_plan(result, protocol, start_moved_from=moved_from, warnings=notes, course=course)
+    notes += proposed_courses(patient, named, screener, day=begin, chosen=course)
     # When the start moved, the plan carries the first screening (the deferral and its end,
     # as `meso screen` reports it); the second one only confirmed the new start.
     made = plan(
@@ -440,6 +565,7 @@ def screen_and_plan(
         per_week=per_week,
         start_moved_from=moved_from,
         warnings=notes,
+        course=course,
     )
     opens = made.key_dates.first_session
     if opens is None or opens <= begin:
@@ -453,7 +579,9 @@ def screen_and_plan(
             code=NoteCode.RESCREENED,
             text=f"the first open day is {opens}; the patient was screened again on that day",
         )
-        return no_plan(again, protocol, start_moved_from=moved_from, warnings=[*notes, moved])
+        return no_plan(
+            again, protocol, start_moved_from=moved_from, warnings=[*notes, moved], course=course
+        )
     gap = (opens - begin).days
     if gap > _LATE_START_DAYS and not patient.sessions_done:
         late = Note(
@@ -480,6 +608,7 @@ def no_plan(
     *,
     start_moved_from: date | None = None,
     warnings: Iterable[Note] = (),
+    course: str | None = None,
 ) -> Plan:
     """A Plan-shaped result with no sessions, saying why none could be made."""
     return Plan(
@@ -492,6 +621,7 @@ def no_plan(
         aftercare=[],
         warnings=[*warnings, why_no_plan(screening)],
         start_moved_from=start_moved_from,
+        course=course,
         meso_version=__version__,
     )
 

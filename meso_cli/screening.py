@@ -12,7 +12,7 @@ from meso_cli import __version__
 from meso_cli.codes import atc_in
 from meso_cli.dates import age_on, birthday
 from meso_cli.errors import MesoError, unknown
-from meso_cli.matching import Match, Vocabularies, Vocabulary, tokens
+from meso_cli.matching import Match, Reading, Vocabularies, Vocabulary, tokens
 from meso_cli.models import (
     Action,
     AgeAbove,
@@ -28,6 +28,7 @@ from meso_cli.models import (
     MedicationCount,
     Note,
     NoteCode,
+    NotStated,
     Patient,
     Protocol,
     Rule,
@@ -36,6 +37,7 @@ from meso_cli.models import (
     Trigger,
     UnrecognizedTerm,
     Verdict,
+    flat,
 )
 
 
@@ -48,17 +50,21 @@ class _Hit:
     action: Action | None = None  # overrides the rule's action (an allergy to review)
     partial: bool = False  # unknown words beside a known term in one entry
     final: bool = False  # a review --clear cannot settle (an allergy with no protocol chosen)
+    # A condition no longer current: "resolved 2016-03-01" or "written as history". An
+    # excluding rule reviews it (the practitioner decides); a deferring rule lets it lapse.
+    history: str | None = None
 
 
 @dataclass
 class _Entry:
     kind: str  # condition | medication | allergy
     name: str  # the patient's name for it, or its codes where no name is given
-    matches: tuple[Match, ...]
+    matches: tuple[Match, ...]  # the terms it names, as it means them (never denied)
     leftover: tuple[str, ...]
     active: bool = True
     resolved_on: date | None = None
     last_dose: date | None = None
+    denied: tuple[Match, ...] = ()  # terms it denies ("no diabetes"): negation is not read
     text: str | None = None  # the name as written, when one is given
     via: str | None = None  # the codes that matched a term, as shown ("ATC B01AA03")
     atc: tuple[str, ...] = ()  # its ATC codes, given or of the terms it matched
@@ -83,6 +89,7 @@ class _Facts:
     entries: list[_Entry]
     protocol: Protocol | None
     vocab: Vocabularies
+    lapsed: list[tuple[str, str]]  # (entry, why) of deferring conditions no longer current
 
 
 # A rule that applies to a protocol, with the terms it cannot fire without (None: it can).
@@ -101,6 +108,8 @@ class Screener:
         self.data = data
         self.vocab = Vocabularies.of(data)
         self._rank = {r.id: i for i, r in enumerate(data.rules)}
+        # rule id -> the rule whose finding on the same entry includes its own
+        self._covers = {r.id: r.covered_by for r in data.rules if r.covered_by is not None}
         self._applicable: dict[tuple[str, ...], _Applicable] = {}
 
     def screen(
@@ -141,6 +150,9 @@ class Screener:
             verdict = verdict_of(findings)
             earliest = _earliest_start(verdict, findings, on)
         exempt = sorted(protocol.exempt_rules) if protocol else []
+        # What the verdict rests on comes first: exclude, review, defer, then what was cleared;
+        # the data's order within each.
+        findings.sort(key=_strength)
         return Screening(
             patient_id=patient.id,
             protocol=protocol.id if protocol else None,
@@ -152,7 +164,7 @@ class Screener:
             evaluated_on=day,
             assumed=[
                 *patient.record_notes,
-                *_assumptions(facts),
+                *_assumptions(facts, findings),
                 *(
                     Note(
                         code=NoteCode.LAPSED_BY_START,
@@ -183,20 +195,36 @@ class Screener:
             (c for c in patient.clearances if c.on <= on), key=lambda c: c.on, reverse=True
         )
         partial: set[int] = set()  # ids of findings on words left over beside a known term
-        seen: set[tuple[str, str, date | None]] = set()
+        seen: set[tuple[str, str, date | None, bool, Action | None]] = set()
         known = {m.term for e in facts.entries for m in e.matches}
         known.update(f"atc:{c[:n]}" for e in facts.entries for c in e.atc for n in _ATC_LEVELS)
         for rule, needs in self._rules_for(protocol):
             if needs is not None and known.isdisjoint(needs):
                 continue
             for hit in _fire(rule.when, facts):
-                # The same name listed twice ("eczema", "Eczema") is one finding.
-                key = (rule.id, " ".join(tokens(hit.matched or "")), hit.until)
+                # The same name listed twice ("eczema", "Eczema") is one finding; listed once
+                # as resolved and once as current, it is two, the current one excluding.
+                key = (
+                    rule.id,
+                    " ".join(tokens(hit.matched or "")),
+                    hit.until,
+                    hit.history is None,
+                    hit.action,
+                )
                 if key in seen:
                     continue
                 seen.add(key)
                 action = hit.action or rule.action
                 detail = hit.detail
+                if hit.history is not None:
+                    # Resolved or written as history: a deferral has ended; an exclusion is
+                    # no longer certain, and the practitioner decides.
+                    if action is Action.DEFER:
+                        facts.lapsed.append((hit.matched or "", hit.history))
+                        continue
+                    if action is Action.EXCLUDE:
+                        action = Action.REVIEW
+                        detail += ": the practitioner decides"
                 if action is Action.DEFER and hit.until is None:
                     detail += "; no end date is known"
                 reviewed = action is Action.REVIEW and not hit.final
@@ -220,7 +248,29 @@ class Screener:
         # Unknown words beside a term that already excludes the patient ("breast" in "breast
         # cancer") cannot change the verdict; listing them would only bury the reason.
         excluded = {f.matched for f in findings if f.action is Action.EXCLUDE}
-        return [f for f in findings if not (id(f) in partial and f.matched in excluded)], facts
+        findings = [f for f in findings if not (id(f) in partial and f.matched in excluded)]
+        return self._covered(findings), facts
+
+    def _covered(self, findings: list[Finding]) -> list[Finding]:
+        """A finding of a rule `covered_by` another is folded into that rule's finding on the
+        same entry: aspirin's washout is part of its prescriber's decision, not a deferral."""
+        if not self._covers:
+            return findings
+        at = {(f.rule, f.matched): i for i, f in enumerate(findings)}
+        out: list[Finding | None] = list(findings)
+        for i, f in enumerate(findings):
+            cover = self._covers.get(f.rule)
+            j = at.get((cover, f.matched)) if cover is not None else None
+            host = out[j] if j is not None else None
+            if j is None or host is None:
+                continue
+            detail = (
+                f"{host.detail}; also {f.rule} ({f.title}): whether to stop it is part of this "
+                "decision, with its prescriber, not a deferral"
+            )
+            out[j] = host.model_copy(update={"detail": detail})
+            out[i] = None
+        return [f for f in out if f is not None]
 
     def _rules_for(self, protocol: Protocol | None) -> _Applicable:
         """Each rule that applies to the protocol, with the terms it cannot fire without
@@ -284,6 +334,24 @@ def _from_reference_date(
     if not ended:
         return findings, lapsed
     return sorted([*findings, *ended], key=lambda f: rank[f.rule]), lapsed
+
+
+_ORDER = {Action.EXCLUDE: 0, Action.REVIEW: 1, Action.DEFER: 2}
+
+
+def _strength(f: Finding) -> int:
+    return 3 if f.cleared else _ORDER[f.action]
+
+
+def deciding_rules(s: Screening) -> list[str]:
+    """The rules the verdict rests on: those of the uncleared findings of its strength."""
+    action = {
+        Verdict.NOT_ELIGIBLE: Action.EXCLUDE,
+        Verdict.REVIEW: Action.REVIEW,
+        Verdict.DEFERRED: Action.DEFER,
+    }.get(s.verdict)
+    found = (f.rule for f in s.findings if f.action is action and not f.cleared)
+    return list(dict.fromkeys(found))
 
 
 def verdict_of(findings: Sequence[Finding]) -> Verdict:
@@ -354,10 +422,19 @@ def _covering(recorded: Sequence[Clearance], rule: Rule, matched: str | None) ->
 
 
 def clearable(rule: Rule) -> bool:
-    """Whether --clear may name the rule: a review rule, or ingredient-allergy, whose finding
-    is a review when the allergen is not listed for the protocol. Clearing never lifts an
-    exclusion: only findings with the review action are marked cleared."""
-    return rule.action is Action.REVIEW or any(_allergy_trigger(t) for t in rule.when)
+    """Whether --clear may name the rule: a review rule; ingredient-allergy, whose finding
+    is a review when the allergen is not listed for the protocol; or an excluding rule on
+    conditions, whose finding is a review for a condition resolved or written as history, or
+    one the flags contradict. Clearing never lifts an exclusion: only findings with the
+    review action are marked cleared."""
+    return (
+        rule.action is Action.REVIEW
+        or any(_allergy_trigger(t) for t in rule.when)
+        or (
+            rule.action is Action.EXCLUDE
+            and any(isinstance(t, HasCondition) for t in flat(rule.when))
+        )
+    )
 
 
 def _allergy_trigger(trigger: Trigger) -> bool:
@@ -373,11 +450,13 @@ def _read(
     kind: str, name: str | None, codes: Sequence[Code], vocab: Vocabulary, classes: dict[str, str]
 ) -> dict[str, Any]:
     """How one entry of the patient reads: a known code decides (the name is then only shown);
-    without one, the name is read, and the codes given are unknown (a review)."""
+    without one, the name is read as it means its terms (a denied term is kept apart, never
+    read as the term), and the codes given are unknown (a review)."""
     known: tuple[Match, ...] = tuple(
         dict.fromkeys(m for c in codes if (m := vocab.code(c)) is not None)
     )
     leftover: tuple[str, ...] = ()
+    denied: tuple[Match, ...] = ()
     unknown: tuple[Code, ...] = ()
     given = [c.value for c in codes if c.system == "atc"]
     classed = kind == "medication" and any(atc_in(c, g) for c in given for g in classes)
@@ -385,12 +464,15 @@ def _read(
     if known or classed:
         matches = known
     else:
-        matches, leftover = vocab.read(name) if name is not None else ((), ())
+        found, leftover = vocab.read(name) if name is not None else ((), ())
+        matches = tuple(m for m in found if m.reading is not Reading.DENIED)
+        denied = tuple(m for m in found if m.reading is Reading.DENIED)
         unknown, shown = tuple(codes), ""
     atc = [*given, *(c for m in matches for c in vocab.atc_of.get(m.term, ()))]
     return {
         "matches": matches,
         "leftover": leftover,
+        "denied": denied,
         "text": name,
         "via": shown or None,
         "atc": tuple(dict.fromkeys(atc)),
@@ -422,7 +504,7 @@ def _facts(
     for a in patient.allergies:
         read = _read("allergy", a.name, a.code or (), vocab.allergens, classes)
         entries.append(_Entry("allergy", a.label, **read))
-    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab)
+    return _Facts(patient, day, on, low, high, text, entries, protocol, vocab, [])
 
 
 def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]:
@@ -475,6 +557,8 @@ def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:
     details = [h.detail for h in hits] + [found[0].detail for found in others]
     ends = [h.until for h in hits]
     until = None if any(e is None for e in ends) else max(e for e in ends if e is not None)
+    # Still current when any of its conditions is: "angina" beside "history of heart attack".
+    history = hits[0].history if all(h.history for h in hits) else None
     return [
         _Hit(
             ", ".join(dict.fromkeys(matched)) or None,
@@ -482,6 +566,7 @@ def _fire(triggers: Sequence[Trigger], facts: _Facts) -> list[_Hit]:
             until,
             tuple(dict.fromkeys(s for h in hits for s in h.suggestions)),
             hits[0].action,
+            history=history,
         )
     ]
 
@@ -503,12 +588,26 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             if getattr(facts.patient, name) is not True:
                 return []
             return [_Hit(f"{name}: true", f"{name}: true, as stated")]
-        case HasCondition(conditions=ids):
+        case NotStated(not_stated=flags, except_sex=sexes):
+            if facts.patient.sex in sexes:
+                return []
+            missing = [f for f in flags if getattr(facts.patient, f) is None]
+            if not missing:
+                return []
+            sex = facts.patient.sex or "not given"
             return [
-                _Hit(e.name, _condition_detail(e, m), e.resolved_on)
+                _Hit(
+                    f"{', '.join(missing)}: not stated",
+                    f"{' and '.join(missing)} not stated in the patient file (sex: {sex})",
+                )
+            ]
+        case HasCondition(conditions=ids, flag_decides=flag):
+            return [
+                hit
                 for e in facts.entries
-                if e.kind == "condition" and e.active
+                if e.kind == "condition"
                 for m in _matching(e, ids)
+                for hit in _condition_hit(e, m, flag, facts)
             ]
         case TakesMedication(medications=ids, atc=groups, washout_days=washout):
             return [
@@ -519,7 +618,12 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
                 for hit in _medication_hit(e, m, washout, facts)
             ]
         case MedicationCount(medication_count_at_least=n):
-            taken = [e for e in facts.entries if e.kind == "medication"]
+            # "no aspirin" is not a medicine taken (it is reviewed as a negation).
+            taken = [
+                e
+                for e in facts.entries
+                if e.kind == "medication" and (e.known or e.leftover or not e.denied)
+            ]
             # "levothyroxine and vitamin D" or "bisoprolol, ramipril" in one entry is two
             # medicines, not one: the known terms in it, or its parts, whichever is more.
             count = sum(max(len(e.matches), _parts(e.text) if e.text else 1) for e in taken)
@@ -533,7 +637,7 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             return [
                 _unrecognized(e, facts.vocab)
                 for e in facts.entries
-                if not e.known or e.leftover or e.unknown
+                if not e.known or e.leftover or e.denied or e.unknown
             ]
         case AnyOf(any=options):
             return [hit for option in options for hit in _hits(option, facts)]
@@ -564,27 +668,86 @@ def _in_class(entry: _Entry, groups: Sequence[str], vocab: Vocabularies) -> list
     return []
 
 
-def _read_as(entry: _Entry, match: Match, word: str = "") -> str:
-    """How the entry was read, beside its name: " (Coumadin)", " (ATC B01AA03: warfarin)"."""
+def _same(typed: str, name: str) -> bool:
+    return tokens(typed) == tokens(name)
+
+
+def _condition_hit(entry: _Entry, match: Match, flag: str | None, facts: _Facts) -> list[_Hit]:
+    """A condition entry that names a term of the rule, as it stands on the evaluation day.
+
+    Resolved by then, or written as history, it carries `history` (the excluding rule then
+    reviews it, a deferring one lets it lapse). Where a flag decides whether the condition
+    holds now (pregnant, breastfeeding), a past mention is left to the flag, and a current
+    one the file contradicts (pregnant: false) is a review naming both.
+    """
+    history = None
+    if not entry.active:
+        history = f"resolved {entry.resolved_on}"
+    elif match.reading is Reading.PAST:
+        history = "written as history"
+    if flag is not None:
+        if history is not None:
+            return []  # the flag says whether it holds now
+        if getattr(facts.patient, flag) is False:
+            detail = (
+                f"condition {entry.name!r} reads as current {match.name}, but the file says "
+                f"{flag}: false: the practitioner finds out which is true (a past one is "
+                f"written as such, e.g. 'after {match.name}')"
+            )
+            return [_Hit(entry.name, detail, action=Action.REVIEW)]
+    known = _condition_shown(entry, match)
+    if history is not None:
+        return [_Hit(entry.name, f"{entry.name}{known}, {history}", history=history)]
+    if entry.resolved_on is not None:
+        return [
+            _Hit(
+                entry.name,
+                f"{entry.name}{known}; resolves on {entry.resolved_on}",
+                entry.resolved_on,
+            )
+        ]
+    return [_Hit(entry.name, f"{entry.name}{known}")]
+
+
+def _by_code(entry: _Entry, match: Match) -> str | None:
+    """How an entry read through its codes, or through a rule's ATC class, is shown beside
+    its name: " (ATC M01AE01)", " (ATC B01AA03: warfarin, a blood thinner)"; None for an
+    entry read by its name."""
     if match.term.startswith("atc:"):
         return f" ({match.name})"
-    if entry.via is not None:
-        same = entry.name.casefold() == match.name.casefold()
-        return f" ({entry.via})" if same else f" ({entry.via}: {match.name})"
-    if entry.name.casefold() == match.name.casefold():
-        return ""
-    return f" ({word}{match.name})"
+    if entry.via is None:
+        return None
+    what = f", {match.what}" if match.what else ""
+    if entry.text is None:  # the entry is its codes: name the term they read as
+        return f" ({match.name}{what})"
+    if _same(entry.name, match.name):
+        return f" ({entry.via}{what})"
+    return f" ({entry.via}: {match.name}{what})"
 
 
-def _condition_detail(entry: _Entry, match: Match) -> str:
-    known = _read_as(entry, match, "read as ")
-    if entry.resolved_on is not None:
-        return f"{entry.name}{known}; resolves on {entry.resolved_on}"
-    return f"{entry.name}{known}"
+def _condition_shown(entry: _Entry, match: Match) -> str:
+    """What a condition entry was read as: " (read as diabetes)", " (what it is)"."""
+    coded = _by_code(entry, match)
+    if coded is not None:
+        return coded
+    what = f", {match.what}" if match.what else ""
+    if _same(entry.name, match.name):
+        return f" ({match.what})" if match.what else ""
+    return f" (read as {match.name}{what})"
+
+
+def _medication_shown(entry: _Entry, match: Match) -> str:
+    """The medicine behind a name and its group: " (semaglutide, a diabetes medicine)"."""
+    coded = _by_code(entry, match)
+    if coded is not None:
+        return coded
+    if _same(entry.name, match.name):
+        return f" ({match.what})" if match.what else ""
+    return f" ({match.name}, {match.what})" if match.what else f" ({match.name})"
 
 
 def _medication_hit(entry: _Entry, match: Match, washout: int | None, facts: _Facts) -> list[_Hit]:
-    known = _read_as(entry, match)
+    known = _medication_shown(entry, match)
     if washout is None:
         when = f", last dose {entry.last_dose}" if entry.last_dose else ", taken now"
         return [_Hit(entry.name, f"{entry.name}{known}{when}")]
@@ -616,9 +779,18 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
             used_in = facts.vocab.ingredient_of.get(m.term)
             if used_in is None:
                 continue
-            what = f"{e.name}{_read_as(e, m)}"
+            coded = _by_code(e, m)
+            if coded is not None:
+                what = f"{e.name}{coded}"
+            else:
+                what = e.name if _same(e.name, m.name) else f"{e.name} ({m.name})"
             listed = f"an ingredient of {', '.join(used_in)}" if used_in else "an ingredient"
-            if protocol is None:
+            instead = facts.vocab.optional.get(m.term)
+            if instead is not None:
+                # Something a session can do without (numbing): leave it out; whatever the
+                # protocol, never an exclusion.
+                hits.append(_Hit(e.name, f"allergy to {what}: {instead}", action=Action.REVIEW))
+            elif protocol is None:
                 # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
                 # No label to check, so --clear cannot settle it: a protocol must be chosen.
                 detail = (
@@ -637,7 +809,8 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
 
 
 def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
-    """The whole name when nothing in it is known, else the words left over beside a term."""
+    """The whole name when nothing in it is known, else the words left over beside a term;
+    and a negation, which is never read as the term it denies."""
     by_kind: dict[str, Vocabulary] = {
         "condition": vocab.conditions,
         "medication": vocab.medications,
@@ -655,27 +828,52 @@ def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
         if not entry.leftover:
             return _Hit(entry.name, detail)
         return _Hit(entry.name, f"{detail}; {' '.join(entry.leftover)!r} in the name is unknown")
-    unknown_part = " ".join(entry.leftover) if entry.matches else entry.name
-    near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    where = f": {unknown_part!r} in it" if entry.matches else ""
-    detail = f"{entry.kind} {entry.name!r}{where} matches no known term{hint}"
-    return _Hit(entry.name, detail, suggestions=tuple(near), partial=bool(entry.matches))
+    parts = []
+    if entry.denied:
+        names = ", ".join(m.name for m in entry.denied)
+        parts.append(f"negation not read ({names}): list only what the patient has")
+    near: list[str] = []
+    if entry.leftover or not (entry.matches or entry.denied):
+        known = entry.matches or entry.denied
+        unknown_part = " ".join(entry.leftover) if known else entry.name
+        near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        where = f"{unknown_part!r} in it " if known else ""
+        parts.append(f"{where}matches no known term{hint}")
+    detail = f"{entry.kind} {entry.name!r}: " + "; ".join(parts)
+    if not entry.denied and not entry.matches:
+        detail = f"{entry.kind} {entry.name!r} {parts[0]}"
+    partial = bool(entry.matches) and not entry.denied
+    return _Hit(entry.name, detail, suggestions=tuple(near), partial=partial)
 
 
-def _assumptions(facts: _Facts) -> list[Note]:
+def _assumptions(facts: _Facts, findings: Sequence[Finding]) -> list[Note]:
     p = facts.patient
     out = []
+    asked = {
+        flag
+        for f in findings
+        if f.matched and f.matched.endswith(": not stated")
+        for flag in f.matched.removesuffix(": not stated").split(", ")
+    }
     for flag in ("pregnant", "breastfeeding", "fever"):
-        if getattr(p, flag) is None:
-            out.append(Note(code=NoteCode.NOT_STATED, text=f"{flag}: not stated, taken as no"))
+        if getattr(p, flag) is None and flag not in asked:
+            sex = f" (sex: {p.sex})" if flag != "fever" and p.sex else ""
+            text = f"{flag}: not stated, taken as no{sex}"
+            out.append(Note(code=NoteCode.NOT_STATED, text=text))
     if p.birth_date is None:
         text = f"birth date not given: {facts.age_text}"
         out.append(Note(code=NoteCode.AGE_WITHOUT_BIRTH_DATE, text=text))
+    reviewed = {f.matched for f in findings}
+    lapsed = dict(facts.lapsed)
     for e in facts.entries:
-        if e.kind == "condition" and not e.active:
-            text = f"{e.name}: resolved on {e.resolved_on}, not counted"
-            out.append(Note(code=NoteCode.RESOLVED, text=text))
+        if e.kind == "condition" and e.name not in reviewed:
+            if not e.active:
+                text = f"{e.name}: resolved on {e.resolved_on}, not counted"
+                out.append(Note(code=NoteCode.RESOLVED, text=text))
+            elif e.name in lapsed:
+                text = f"{e.name}: {lapsed[e.name]}, not counted as current"
+                out.append(Note(code=NoteCode.RESOLVED, text=text))
         if e.kind == "medication" and e.last_dose is None and e.known:
             text = f"{e.name}: no last_dose given, taken as being taken now"
             out.append(Note(code=NoteCode.TAKEN_NOW, text=text))

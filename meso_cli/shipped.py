@@ -19,6 +19,7 @@ from meso_cli.models import (
     Flag,
     HasCondition,
     MedicationCount,
+    NotStated,
     ProtocolsFile,
     Rule,
     TakesMedication,
@@ -48,6 +49,7 @@ REQUIRED_RULES = {
     "cardiac-polypharmacy": "exclude",
     "skin-disease-at-site": "defer",
     "unrecognized-term": "review",
+    "status-not-stated": "review",
 }
 REQUIRED_PROTOCOLS = (
     "hair",
@@ -118,6 +120,16 @@ def _rule_gaps(contra: ContraindicationsFile, doc: Document, shipped: Dataset) -
         before = shipped.rule(rule.id)
         if rule.id not in REQUIRED_RULES or before is None:
             continue
+        if rule.covered_by is not None and rule.covered_by != before.covered_by:
+            was = f"covered_by: {before.covered_by}" if before.covered_by else "no covered_by"
+            out.append(
+                _problem(
+                    doc,
+                    ("rules", i, "covered_by"),
+                    f"rule {rule.id!r}: covered_by: {rule.covered_by} folds its findings into "
+                    f"another rule's; the shipped data has {was}",
+                )
+            )
         for j, trigger in enumerate(rule.when):
             for loc, msg in _conjunct_gaps(trigger, before.when, ("rules", i, "when", j)):
                 out.append(_problem(doc, loc, f"rule {rule.id!r}: {msg}"))
@@ -208,7 +220,29 @@ def _limit_gaps(mine: Trigger, shipped: Trigger) -> list[tuple[str, str]]:
                 )
             ]
     elif isinstance(mine, HasCondition) and isinstance(shipped, HasCondition):
-        return _ids_gap("conditions", mine.conditions, shipped.conditions)
+        gaps = _ids_gap("conditions", mine.conditions, shipped.conditions)
+        if mine.flag_decides is not None and mine.flag_decides != shipped.flag_decides:
+            before = f"flag_decides: {shipped.flag_decides}" if shipped.flag_decides else "none"
+            gaps.append(
+                (
+                    "flag_decides",
+                    f"flag_decides: {mine.flag_decides} lets a flag overrule the conditions; "
+                    f"the shipped data has {before}",
+                )
+            )
+        return gaps
+    elif isinstance(mine, NotStated) and isinstance(shipped, NotStated):
+        gaps = _ids_gap("not_stated", list(mine.not_stated), list(shipped.not_stated))
+        spared = [s for s in mine.except_sex if s not in shipped.except_sex]
+        if spared:
+            gaps.append(
+                (
+                    "except_sex",
+                    f"except_sex spares {_listed(spared)}; the shipped data has except_sex: "
+                    f"[{', '.join(shipped.except_sex)}]",
+                )
+            )
+        return gaps
     elif isinstance(mine, TakesMedication) and isinstance(shipped, TakesMedication):
         return [
             *_ids_gap("medications", mine.medications, shipped.medications),
@@ -413,6 +447,7 @@ def _names_kept(
             )
             continue
         term, loc = mine[was.id]
+        out += _rewrite_gaps(term, was, doc, loc)
         have = {_name_key(n) for n in term.names}
         lost = [n for n in was.names if _name_key(n) not in have]
         if lost:
@@ -425,6 +460,43 @@ def _names_kept(
                     f"[{', '.join(was.names)}]",
                 )
             )
+    return out
+
+
+def _rewrite_gaps(term: Term, was: Term, doc: Document, loc: Loc) -> list[Problem]:
+    """A shipped term is read as another term no more often than the shipped data reads it:
+    `past` and `beside` may be dropped (the term then stays itself), never added or changed;
+    nor may an ingredient become `optional` (its allergy would no longer exclude)."""
+    out = []
+    if term.past is not None and term.past != was.past:
+        shown = f"past: {was.past}" if was.past else "no past"
+        out.append(
+            _problem(
+                doc,
+                loc + ("past",),
+                f"term {term.id!r}: past: {term.past} reads it as another term when written "
+                f"as past; the shipped data has {shown}",
+            )
+        )
+    for key, to in term.beside.items():
+        if was.beside.get(key) != to:
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("beside", key),
+                    f"term {term.id!r}: beside {key}: {to} reads it as another term; the "
+                    f"shipped data has beside: {dict(was.beside) or 'none'}",
+                )
+            )
+    if term.optional is not None and was.optional is None:
+        out.append(
+            _problem(
+                doc,
+                loc + ("optional",),
+                f"ingredient {term.id!r}: optional turns an allergy to it into a review; the "
+                "shipped data has it not optional",
+            )
+        )
     return out
 
 

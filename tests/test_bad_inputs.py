@@ -16,7 +16,7 @@ from meso_cli.cli import app
 from meso_cli.files import MAX_BYTES, packaged_data_dir
 
 ON = "2026-11-22"
-OK = b"id: P-1\nbirth_date: 1980-05-02\n"
+OK = b"id: P-1\nbirth_date: 1980-05-02\npregnant: false\nbreastfeeding: false\n"
 runner = CliRunner()
 
 
@@ -389,7 +389,7 @@ CASES = [
     ),
     Case(
         "clear-exclude-rule",
-        ["screen", "{f}", "--on", ON, "--clear", "pregnancy"],
+        ["screen", "{f}", "--on", ON, "--clear", "age-under-18"],
         ["--clear", "only review findings"],
         OK,
     ),
@@ -643,7 +643,7 @@ def test_yaml_11_yes_no_on_off_are_booleans_for_flags(
 ) -> None:
     """Documented: an unquoted yes/no/on/off is a boolean where a flag is expected."""
     path = tmp_path / "p.yaml"
-    path.write_text(f"age: 30\npregnant: {text}\n")
+    path.write_text(f"age: 30\nbreastfeeding: false\npregnant: {text}\n")
     result = runner.invoke(app, ["screen", str(path), "--on", ON, "--json"])
     assert result.exit_code == (5 if flag else 0), result.output
     verdict = json.loads(result.stdout)["verdict"]
@@ -653,7 +653,7 @@ def test_yaml_11_yes_no_on_off_are_booleans_for_flags(
 def test_quoted_no_as_a_condition_name_is_just_unrecognized(tmp_path: Path) -> None:
     """Quoting turns the word back into text: "no" is a name that matches nothing (review)."""
     path = tmp_path / "p.yaml"
-    path.write_text('age: 30\nconditions: ["no"]\n')
+    path.write_text('age: 30\nsex: male\nconditions: ["no"]\n')
     result = runner.invoke(app, ["screen", str(path), "--on", ON, "--json"])
     assert result.exit_code == 3, result.output
     finding = json.loads(result.stdout)["findings"][0]
@@ -681,11 +681,11 @@ def test_every_problem_in_a_file_is_listed_with_its_line(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     "text",
     [
-        "---\nage: 40\n",
-        "---\nage: 40\n...\n",
-        "%YAML 1.1\n---\nage: 40\n",
-        "# intake form\n---\nage: 40\n",
-        "age: 40\nfever: false\n",
+        "---\nage: 40\nsex: male\n",
+        "---\nage: 40\nsex: male\n...\n",
+        "%YAML 1.1\n---\nage: 40\nsex: male\n",
+        "# intake form\n---\nage: 40\nsex: male\n",
+        "age: 40\nsex: male\nfever: false\n",
     ],
 )
 def test_one_document_with_its_markers_is_accepted(tmp_path: Path, text: str) -> None:
@@ -734,7 +734,7 @@ def test_problems_found_by_different_checks_come_in_line_order(tmp_path: Path) -
 
 def test_sessions_done_on_or_before_the_reference_date_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text(f"age: 40\nsessions_done: [2026-11-16, {ON}]\n")
+    path.write_text(f"age: 40\nsex: male\nsessions_done: [2026-11-16, {ON}]\n")
     result = runner.invoke(app, ["plan", str(path), "-p", "hair", "--on", ON, "--json"])
     assert result.exit_code == 0, result.output
     done = [s["date"] for s in json.loads(result.stdout)["sessions"] if s["done"]]

@@ -22,14 +22,36 @@ ON = "2026-11-22"
 runner = CliRunner()
 
 PATIENTS: list[dict[str, Any]] = [
-    {"id": "P-1", "birth_date": "1988-03-14", "conditions": ["thinning hair"]},
+    {
+        "id": "P-1",
+        "birth_date": "1988-03-14",
+        "sex": "female",
+        "pregnant": False,
+        "breastfeeding": False,
+        "conditions": ["thinning hair"],
+    },
     {"id": "P-2", "age": 52, "medications": ["Coumadin"], "allergies": ["lidocaine"]},
-    {"id": "P-3", "age": 30, "medications": [{"name": "ibuprofen", "last_dose": "2026-11-20"}]},
+    {
+        "id": "P-3",
+        "age": 30,
+        "sex": "male",
+        "medications": [{"name": "ibuprofen", "last_dose": "2026-11-20"}],
+    },
     {"id": "P-4", "age": 16, "pregnant": False},
     {"id": "P-5", "age": 44, "conditions": ["Type 2 diabetes", "zorblaxitis"]},
-    {"id": "P-6", "age": 61, "conditions": [{"name": "eczema", "resolved_on": "2026-12-10"}]},
+    {
+        "id": "P-6",
+        "age": 61,
+        "sex": "male",
+        "conditions": [{"name": "eczema", "resolved_on": "2026-12-10"}],
+    },
     {"id": "P-7", "birth_date": "1950-01-01", "fever": True},
-    {"id": "P-8", "age": 35, "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}]},
+    {
+        "id": "P-8",
+        "age": 35,
+        "sex": "male",
+        "sun_exposure": [{"from": "2027-02-01", "to": "2027-02-14"}],
+    },
 ]
 BAD_LINES = [
     "",
@@ -153,7 +175,7 @@ def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
         [
             '{"age": 40, "pregnant": null}',
             '{"age": 40, "id": null}',
-            '{"age": 40}',
+            '{"age": 40, "sex": "male"}',
         ],
     )
     code, out, _ = batch(path, "--jobs", "1")
@@ -168,7 +190,7 @@ def test_a_null_flag_is_an_error_as_in_a_file(tmp_path: Path) -> None:
 def test_an_error_line_is_compact_and_a_single_error_is_counted_in_the_singular(
     tmp_path: Path,
 ) -> None:
-    path = write_lines(tmp_path / "one.jsonl", ["[1]", '{"age": 40}'])
+    path = write_lines(tmp_path / "one.jsonl", ["[1]", '{"age": 40, "sex": "male"}'])
     code, out, err = batch(path, "--jobs", "1")
     assert code == 6
     assert out[0] == '{"line":1,"error":"expected a JSON object (a patient), got an array"}'
@@ -200,7 +222,7 @@ def test_half_a_character_in_a_key_or_a_line_nested_too_deep_is_only_that_lines_
         [
             '{"age": 40, "\\ud800": "\\udc00"}',
             deep,
-            '{"age": 40}',
+            '{"age": 40, "sex": "male"}',
         ],
     )
     for jobs in ("1", "2"):
@@ -282,7 +304,7 @@ def test_plan_without_protocol_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_a_bad_clear_fails_once_before_any_line(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "p.jsonl", [json.dumps(PATIENTS[0])])
-    code, out, err = batch(path, "--clear", "pregnancy")
+    code, out, err = batch(path, "--clear", "age-under-18")
     assert code == 2
     assert out == []
     assert "only review findings can be cleared" in err
@@ -400,9 +422,11 @@ def test_a_line_over_the_limit_is_read_only_so_far_and_is_that_lines_error(
     from meso_cli.batch import MAX_LINE_BYTES
 
     huge = '{"age": 40, "id": "' + "x" * (3 * MAX_LINE_BYTES) + '"}'
-    just = '{"age": 40' + " " * (MAX_LINE_BYTES - 20) + "}"  # a patient, padded to the limit
+    # a patient, padded to the limit
+    just = '{"age": 40, "sex": "male"' + " " * (MAX_LINE_BYTES - 35) + "}"
     path = tmp_path / "long.jsonl"
-    path.write_text("\n".join(['{"age": 41}', huge, just, "z" * (2 * MAX_LINE_BYTES)]), "utf-8")
+    lines = ['{"age": 41, "sex": "male"}', huge, just, "z" * (2 * MAX_LINE_BYTES)]
+    path.write_text("\n".join(lines), "utf-8")
     code, out, _ = batch(path, "--jobs", "1")
     assert code == 6
     results = [json.loads(line) for line in out]

@@ -48,6 +48,7 @@ def test_every_care_item_protocol_and_phase_of_the_data_has_patient_text(
     wanted |= {f"protocol.{p.id}" for p in data.protocols}
     wanted |= {f"results.{p.id}" for p in data.protocols}
     wanted |= {f"phase.{ph.id}" for p in data.protocols for ph in p.phases}
+    wanted |= {f"phase.{ph.id}" for p in data.protocols for c in p.courses for ph in c.phases}
     assert sorted(wanted - set(catalogue)) == []
 
 

@@ -51,10 +51,14 @@ WEAKENINGS = {
     ),
     "liver rule pointed at the kidneys": (
         CONTRA,
-        "      - conditions: [liver-disease]\n",
+        "      - conditions: [liver-disease, hepatitis-a]\n",
         "      - conditions: [kidney-disease]  # was liver\n",
         "# was liver",
-        ["rule 'liver-disease'", "leaves out 'liver-disease'", "conditions: [liver-disease]"],
+        [
+            "rule 'liver-disease'",
+            "leaves out 'liver-disease', 'hepatitis-a'",
+            "conditions: [liver-disease, hepatitis-a]",
+        ],
     ),
     "another term claims ibuprofen": (
         CONTRA,
@@ -65,10 +69,10 @@ WEAKENINGS = {
     ),
     "a protocol without ingredients": (
         PROTOS,
-        "    ingredients: [hyaluronic-acid, vitamins, local-anaesthetic]\n",
-        "    ingredients: []\n",
-        "ingredients: []",
-        ["protocol 'dark-circles' leaves out", "'local-anaesthetic'"],
+        "    ingredients: [hyaluronic-acid, vitamins, amino-acids, minerals, antioxidants]\n",
+        "    ingredients: []  # was face\n",
+        "# was face",
+        ["protocol 'face-rejuvenation' leaves out", "'hyaluronic-acid'"],
     ),
     "sun avoided for 2 days": (
         PROTOS,
@@ -118,10 +122,14 @@ WEAKENINGS = {
     ),
     "an any: narrowed to one option": (
         CONTRA,
-        "      - any:\n          - flag: pregnant\n          - conditions: [pregnancy]\n",
+        "      - any:\n          - flag: pregnant\n          - conditions: [pregnancy]\n"
+        "            flag_decides: pregnant\n",
         "      - flag: pregnant  # was any\n",
         "# was any",
-        ["rule 'pregnancy'", "does not fire where the shipped conditions: [pregnancy] does"],
+        [
+            "rule 'pregnancy'",
+            "does not fire where the shipped conditions: [pregnancy], flag_decides: pregnant does",
+        ],
     ),
     "a deferral made a review (clearable)": (
         CONTRA,
@@ -207,8 +215,8 @@ STRICTER = [
     ),
     (
         CONTRA,
-        "      - conditions: [liver-disease]\n",
-        "      - any:\n          - conditions: [liver-disease]\n"
+        "      - conditions: [liver-disease, hepatitis-a]\n",
+        "      - any:\n          - conditions: [liver-disease, hepatitis-a]\n"
         "          - medications: [aspirin]\n",
     ),
     # A later term listing a known name does not take it: the first term keeps it.
@@ -221,8 +229,8 @@ STRICTER = [
     (PROTOS, NO_NEEDLE_EXEMPT, "exempt_rules: [bleeding-disorder, anticoagulant]"),
     (
         PROTOS,
+        "    ingredients: []  # 002 names no product for the device\n",
         "    ingredients: [hyaluronic-acid, vitamins]\n",
-        "    ingredients: [hyaluronic-acid, vitamins, local-anaesthetic]\n",
     ),
     (PROTOS, "      days_after_last: 20\n", "      days_after_last: 30\n"),
     (

@@ -29,9 +29,10 @@ MEDICATION_NAMES = [n for t in DATA.terms[TermKind.MEDICATION] for n in t.names]
 INGREDIENT_NAMES = [n for t in DATA.terms[TermKind.INGREDIENT] for n in t.names]
 
 
-def _exclude_terms() -> list[tuple[str, str]]:
-    """(rule id, condition term id) for every exclude rule that one active condition fires."""
-    out = []
+def _exclude_terms() -> list[tuple[str, str, str | None]]:
+    """(rule id, condition term id, the flag that decides it) for every exclude rule that one
+    active condition fires."""
+    out: list[tuple[str, str, str | None]] = []
     for rule in DATA.rules:
         if rule.action is not Action.EXCLUDE or len(rule.when) != 1:
             continue
@@ -39,7 +40,7 @@ def _exclude_terms() -> list[tuple[str, str]]:
         options = trigger.any if isinstance(trigger, AnyOf) else [trigger]
         for option in options:
             if isinstance(option, HasCondition):
-                out += [(rule.id, term) for term in option.conditions]
+                out += [(rule.id, term, option.flag_decides) for term in option.conditions]
     return out
 
 
@@ -186,9 +187,15 @@ def _spelled(name: str, style: int) -> str:
     protocol_index=st.integers(0, len(PROTOCOLS) - 1),
 )
 def test_an_active_exclude_condition_is_never_eligible(
-    record: dict[str, Any], exclude: tuple[str, str], pick: int, style: int, protocol_index: int
+    record: dict[str, Any],
+    exclude: tuple[str, str, str | None],
+    pick: int,
+    style: int,
+    protocol_index: int,
 ) -> None:
-    rule_id, term = exclude
+    rule_id, term, flag = exclude
+    if flag is not None and record.get(flag) is False:
+        del record[flag]  # a stated false contradicts the condition: reviewed (tested apart)
     protocol = PROTOCOLS[protocol_index]
     assume(protocol is None or rule_id not in protocol.exempt_rules)
     names = NAMES_OF[term]

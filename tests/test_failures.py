@@ -128,14 +128,14 @@ def closed_pipe(*args: str, input: bytes | None = None) -> subprocess.CompletedP
 )
 def test_closed_pipe_ends_quietly(tmp_path: Path, args: list[str], code: int) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text("age: 40\nmedications: [warfarin]\n")
+    patient.write_text("age: 40\nsex: male\nmedications: [warfarin]\n")
     result = closed_pipe(*[a.replace("{p}", str(patient)) for a in args])
     assert result.returncode == code
     assert result.stderr == b"", result.stderr.decode()
 
 
 def test_a_batch_cut_short_by_its_reader_does_not_claim_success() -> None:
-    result = closed_pipe("batch", "-", "--on", ON, input=b'{"age": 40}\n' * 10)
+    result = closed_pipe("batch", "-", "--on", ON, input=b'{"age": 40, "sex": "male"}\n' * 10)
     assert result.returncode == 141  # 128 + SIGPIPE: the run did not finish
     assert result.stderr == b"", result.stderr.decode()
 
@@ -144,7 +144,7 @@ def test_a_batch_cut_short_by_its_reader_does_not_claim_success() -> None:
 @pytest.mark.parametrize("args", [["screen", "{p}"], ["rules"], ["--version"], ["batch", "-"]])
 def test_a_closed_standard_output_is_one_line_and_exit_2(tmp_path: Path, args: list[str]) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text("age: 40\n")
+    patient.write_text("age: 40\nsex: male\n")
     command = [sys.executable, "-m", "meso_cli", *[a.replace("{p}", str(patient)) for a in args]]
     result = subprocess.run(
         ["sh", "-c", '"$@" >&-', "sh", *command],
@@ -199,7 +199,7 @@ def test_full_disk_is_an_error_not_a_bug(args: list[str]) -> None:
 def _plan_ics(
     tmp_path: Path, target: Path, *, preexec: Callable[[], object] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    (tmp_path / "p.yaml").write_text("age: 40\n")
+    (tmp_path / "p.yaml").write_text("age: 40\nsex: male\n")
     return subprocess.run(
         [
             sys.executable,
@@ -276,7 +276,7 @@ def _screen_json(patient: Path, *extra: str) -> dict[str, object]:
 
 def test_json_names_the_data_and_tool_versions_and_data_dir_changes_it(tmp_path: Path) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text("age: 40\n")
+    patient.write_text("age: 40\nsex: male\n")
     shipped = _screen_json(patient)
     assert shipped["meso_version"] == __version__
     assert len(str(shipped["data_version"])) == 64
@@ -301,13 +301,13 @@ def test_json_names_the_data_and_tool_versions_and_data_dir_changes_it(tmp_path:
 
 def test_plan_and_batch_json_carry_both_versions(tmp_path: Path) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text("age: 40\n")
+    patient.write_text("age: 40\nsex: male\n")
     planned = runner.invoke(app, ["plan", str(patient), "-p", "hair", "--on", ON, "--json"])
     assert planned.exit_code == 0, planned.output
     document = json.loads(planned.stdout)
     assert document["meso_version"] == __version__
     assert document["screening"]["data_version"] == _screen_json(patient)["data_version"]
-    batch = runner.invoke(app, ["batch", "-", "--on", ON], input='{"age": 40}\n')
+    batch = runner.invoke(app, ["batch", "-", "--on", ON], input='{"age": 40, "sex": "male"}\n')
     line = json.loads(batch.stdout.splitlines()[0])
     assert line["meso_version"] == __version__ and len(line["data_version"]) == 64
 
@@ -332,7 +332,7 @@ def test_a_locale_that_cannot_spell_the_id_changes_nothing_in_a_pipe(
     tmp_path: Path, encoding: str, args: list[str]
 ) -> None:
     patient = tmp_path / "p.yaml"
-    patient.write_text('id: "P-€ü"\nage: 40\n', encoding="utf-8")
+    patient.write_text('id: "P-€ü"\nage: 40\nsex: male\n', encoding="utf-8")
     result = meso("screen", str(patient), "--on", ON, *args, env={"PYTHONIOENCODING": encoding})
     assert result.returncode == 0, result.stderr.decode()
     text = result.stdout.decode("utf-8")  # UTF-8 whatever the locale: JSON must be
@@ -370,7 +370,7 @@ def test_a_stopped_batch_with_workers_ends_at_once_with_one_line(
     with proc.stdin:
         # Six chunks of 1,000 lines, and the input stays open: with two workers, four chunks
         # are in flight, so three have been written when the batch waits for more input.
-        proc.stdin.write(b'{"age": 40}\n' * 6000)
+        proc.stdin.write(b'{"age": 40, "sex": "male"}\n' * 6000)
         proc.stdin.flush()
         deadline = time.monotonic() + 30
         while out.read_bytes().count(b"\n") < 3000 and time.monotonic() < deadline:

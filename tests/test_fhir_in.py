@@ -150,7 +150,9 @@ def test_condition_by_its_codings(tmp_path: Path) -> None:
 
 
 def test_condition_by_text_alone(tmp_path: Path) -> None:
-    out = screen(tmp_path, bundle(condition("herpes zoster"), NOT_PREGNANT), code=4)
+    out = screen(
+        tmp_path, bundle(condition("herpes zoster"), NOT_PREGNANT, NOT_BREASTFEEDING), code=4
+    )
     assert rules_of(out) == ["skin-disease-at-site"]
 
 
@@ -170,7 +172,7 @@ def test_an_unconfirmed_condition_counts_and_is_said(tmp_path: Path) -> None:
         "breast cancer",
         verificationStatus={"coding": [{"system": VERIFICATION, "code": "provisional"}]},
     )
-    out = screen(tmp_path, bundle(cancer), code=5)
+    out = screen(tmp_path, bundle(cancer, NOT_PREGNANT, NOT_BREASTFEEDING), code=5)
     assert rules_of(out) == ["cancer"]
     assert ("read-as", "condition breast cancer: provisional, read as present") in assumed(out)
 
@@ -249,7 +251,11 @@ def test_an_active_medication_is_taken_now(tmp_path: Path) -> None:
 
 
 def test_stopped_without_a_date_is_taken_now_and_said(tmp_path: Path) -> None:
-    out = screen(tmp_path, bundle(medication("ibuprofen", "stopped"), NOT_PREGNANT), code=4)
+    out = screen(
+        tmp_path,
+        bundle(medication("ibuprofen", "stopped"), NOT_PREGNANT, NOT_BREASTFEEDING),
+        code=4,
+    )
     assert ("read-as", "medication ibuprofen: stopped with no date, read as taken now") in (
         assumed(out)
     )
@@ -316,8 +322,10 @@ def test_allergy_code_and_reaction_substance(tmp_path: Path) -> None:
             }
         ],
     }
-    out = screen(tmp_path, bundle(allergy, NOT_PREGNANT, NOT_BREASTFEEDING), "-p", "pain", code=5)
+    # Numbing is optional (000, 002): an allergy to it is a review, never an exclusion.
+    out = screen(tmp_path, bundle(allergy, NOT_PREGNANT, NOT_BREASTFEEDING), "-p", "pain", code=3)
     assert sorted(f["matched"] for f in out["findings"]) == ["lidocaine", "local anaesthetics"]
+    assert {f["rule"] for f in out["findings"]} == {"ingredient-allergy"}
 
 
 def test_a_refuted_allergy_is_ignored(tmp_path: Path) -> None:
@@ -358,9 +366,10 @@ def test_breastfeeding_by_loinc_observation(tmp_path: Path) -> None:
 
 
 def test_an_unknown_pregnancy_status_is_not_taken_as_no(tmp_path: Path) -> None:
-    out = screen(tmp_path, bundle(status("82810-3", "LA4489-6"), NOT_BREASTFEEDING), code=0)
+    out = screen(tmp_path, bundle(status("82810-3", "LA4489-6"), NOT_BREASTFEEDING), code=3)
     texts = [t for _, t in assumed(out)]
     assert any("pregnant is not stated, not taken as no" in t for t in texts), texts
+    assert rules_of(out) == ["status-not-stated"]  # left unstated: the practitioner asks
 
 
 def test_other_observations_are_counted_as_not_read(tmp_path: Path) -> None:

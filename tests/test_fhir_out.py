@@ -205,7 +205,7 @@ def test_cards_one_per_finding_with_indicators(tmp_path: Path) -> None:
     diabetes = next(
         c for c in out["cards"] if c["source"].get("topic", {}).get("code") == "diabetes"
     )
-    assert "001 (untitled) Mesotherapy" in diabetes["source"]["label"]
+    assert "001 Untitled (opens: It is a non-operational" in diabetes["source"]["label"]
     assert "002 What Is Mesotherapy?" in diabetes["source"]["label"]
     assert "type 2 diabetes" in diabetes["detail"]
 

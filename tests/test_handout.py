@@ -174,7 +174,7 @@ def test_the_name_never_reaches_batch_output(tmp_path: Path) -> None:
 def test_a_course_under_way_shows_what_comes_next(tmp_path: Path) -> None:
     patient = write(
         tmp_path,
-        "id: P-7\nage: 40\nsessions_done: [2026-11-03, 2026-11-10, 2026-11-17]\n"
+        "id: P-7\nage: 40\nsex: male\nsessions_done: [2026-11-03, 2026-11-10, 2026-11-17]\n"
         "sun_exposure: [{from: 2026-11-05, to: 2026-11-08}]\n",
     )
     on = "2026-11-18"
@@ -226,7 +226,9 @@ def test_a_stop_day_gone_by_is_never_given_as_an_instruction() -> None:
 
 
 def test_no_handout_tells_a_patient_to_stop_a_blood_thinner(tmp_path: Path) -> None:
-    patient = write(tmp_path, "age: 40\nmedications: [{name: aspirin, last_dose: 2026-11-01}]\n")
+    patient = write(
+        tmp_path, "age: 40\nsex: male\nmedications: [{name: aspirin, last_dose: 2026-11-01}]\n"
+    )
     for lang, keep in (
         (Lang.EN, "never stop it without asking that doctor"),
         (Lang.TR, "o doktora sormadan bu ilacı asla bırakmayın"),
@@ -241,7 +243,7 @@ def test_no_handout_tells_a_patient_to_stop_a_blood_thinner(tmp_path: Path) -> N
 def test_done_sessions_and_a_clashing_holiday_are_shown(tmp_path: Path) -> None:
     patient = write(
         tmp_path,
-        "id: P-7\nage: 40\nsessions_done: [2026-11-10, 2026-11-17]\n"
+        "id: P-7\nage: 40\nsex: male\nsessions_done: [2026-11-10, 2026-11-17]\n"
         "sun_exposure: [{from: 2027-01-02, to: 2027-01-09}]\n",
     )
     code, out, err = meso("handout", str(patient), "-p", "hair", "--on", ON, "--format", "md")
@@ -254,7 +256,7 @@ def test_done_sessions_and_a_clashing_holiday_are_shown(tmp_path: Path) -> None:
 
 
 def test_no_needle_has_no_nsaid_advice(tmp_path: Path) -> None:
-    patient = write(tmp_path, "age: 40\nmedications: [warfarin]\n")
+    patient = write(tmp_path, "age: 40\nsex: male\nmedications: [warfarin]\n")
     for lang, nothing in ((Lang.EN, "Nothing is injected"), (Lang.TR, "iğne ile hiçbir şey")):
         code, out, err = meso(
             "handout", str(patient), "-p", "no-needle", "--on", ON, "--lang", lang
@@ -370,7 +372,7 @@ def test_markdown_shows_every_outside_text_literally() -> None:
 
 def test_markdown_from_the_command_line_is_literal(tmp_path: Path) -> None:
     patient = write(tmp_path, 'id: "1. Stop warfarin today"\nname: "<b>Ada</b> & [x](http://e)"\n'
-                    "age: 40\n")  # fmt: skip
+                    "age: 40\nsex: male\n")  # fmt: skip
     typed = ["555 & 1. Stop your blood thinner", "# Clinic *Ada*", "Dr. <i>Ada</i> ~~x~~"]
     code, out, err = meso(
         "handout", str(patient), "-p", "hair", "--on", ON, "--phone", typed[0],
@@ -411,9 +413,9 @@ def test_a_data_copy_s_own_text_is_printed_literally_and_reported(tmp_path: Path
 @pytest.mark.parametrize(
     ("text", "code", "why"),
     [
-        ("age: 40\npregnant: true\n", 5, "not eligible (pregnancy)"),
-        ("age: 40\nmedications: [warfarin]\n", 3, "review required (anticoagulant)"),
-        ("age: 40\nfever: true\n", 4, "deferred with no known end"),
+        ("age: 40\nsex: male\npregnant: true\n", 5, "not eligible (pregnancy)"),
+        ("age: 40\nsex: male\nmedications: [warfarin]\n", 3, "review required (anticoagulant)"),
+        ("age: 40\nsex: male\nfever: true\n", 4, "deferred with no known end"),
     ],
 )
 def test_no_plan_writes_nothing_and_exits_with_the_screening_code(

@@ -93,9 +93,10 @@ def test_shell_completion_offers_protocol_and_rule_ids() -> None:
     assert _complete("meso screen --protocol h") == ["hair"]
     assert "no-needle" in _complete("meso protocols ")
     assert _complete("meso rules anti") == ["anticoagulant"]
-    # --clear takes review rules only: exclude and defer rules are not offered.
+    # --clear takes only rules whose findings can be reviews: not age-under-18 nor a deferral.
     cleared = _complete("meso screen p.yaml --clear ")
-    assert "anticoagulant" in cleared and "pregnancy" not in cleared
+    assert "anticoagulant" in cleared and "status-not-stated" in cleared
+    assert "age-under-18" not in cleared and "nsaid-washout" not in cleared
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])

@@ -19,7 +19,8 @@ STAMP = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 def patient(**fields: Any) -> Patient:
-    return Patient.model_validate({"birth_date": "1988-03-14", **fields})
+    base = {"birth_date": "1988-03-14", "pregnant": False, "breastfeeding": False}
+    return Patient.model_validate({**base, **fields})
 
 
 def plan_for(data: Dataset, who: Patient, protocol: str = "hair") -> tuple[Plan, Protocol]:

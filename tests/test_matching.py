@@ -90,7 +90,8 @@ def test_suggestions_are_close_known_names_at_most_three() -> None:
 
 def test_suggestions_also_look_at_each_word_of_a_phrase() -> None:
     assert "coumadin" not in SMALL.suggest("x")
-    assert SMALL.suggest("my coumadinn tablets") == ["warfarin"]
+    # The name suggested is the one the typing was close to, as the data writes it.
+    assert SMALL.suggest("my coumadinn tablets") == ["coumadin"]
 
 
 def test_shipped_vocabularies(data: Dataset) -> None:

@@ -31,7 +31,7 @@ def warnings(plan: dict[str, Any]) -> list[str]:
 
 
 def write_patient(tmp_path: Path, **fields: Any) -> str:
-    body = {"id": "P-0042", "birth_date": "1988-03-14", **fields}
+    body = {"id": "P-0042", "birth_date": "1988-03-14", "sex": "male", **fields}
     path = tmp_path / "patient.json"
     path.write_text(json.dumps(body))
     return str(path)
@@ -113,6 +113,7 @@ def test_no_session_on_a_closed_day_and_intervals_kept_or_warned(
         assert day.weekday() in open_days and day not in closed and day not in tr, s
         gap = s["days_since_previous"]
         iv = limits[s["phase"]]
+        assert iv is not None  # only a one-session course has no interval
         if gap is not None and not iv.min <= gap <= iv.max:
             assert any(w.startswith(f"session {s['number']}: {gap} days") for w in warnings(p))
 
@@ -310,7 +311,9 @@ def render(renderable: Any, width: int = 60) -> str:
 
 
 def test_session_table_and_month_grid_render_exactly(data: Dataset) -> None:
-    who = Patient.model_validate({"birth_date": "1980-01-01", "sessions_done": ["2026-11-16"]})
+    who = Patient.model_validate(
+        {"birth_date": "1980-01-01", "sex": "male", "sessions_done": ["2026-11-16"]}
+    )
     clinic = Clinic(
         open_days=parse_open_days("mon,wed,fri"), closures=(parse_closure("2026-11-30"),)
     )
@@ -407,9 +410,9 @@ def test_brief_gives_the_verdict_the_findings_and_the_dates_only() -> None:
     result = run(example, "-p", "hair", "--on", "2026-11-22", "--brief")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
-        "… DEFERRED — first session from 2026-11-27\n"
-        "… DEFER [nsaid-washout] last dose of ibuprofen\n"
-        "    2026-11-20: first session from 2026-11-27\n"
+        "… DEFERRED — nsaid-washout: first session from 2026-11-27\n"
+        "… DEFER [nsaid-washout] last dose of ibuprofen (an\n"
+        "    NSAID) 2026-11-20: first session from 2026-11-27\n"
         "Sessions: hair, 10\n"
         "   1  Fri 2026-11-27\n"
         "   2  Fri 2026-12-04\n"

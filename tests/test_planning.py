@@ -31,7 +31,9 @@ ON = date(2026, 11, 22)
 
 
 def patient(**fields: Any) -> Patient:
-    return Patient.model_validate({"id": "P-1", "birth_date": "1988-03-14", **fields})
+    # Stated, so that status-not-stated stays out of tests about planning.
+    base = {"id": "P-1", "birth_date": "1988-03-14", "pregnant": False, "breastfeeding": False}
+    return Patient.model_validate({**base, **fields})
 
 
 def make(

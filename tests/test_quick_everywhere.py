@@ -42,7 +42,8 @@ def test_plan_over_a_file_reports_what_the_options_changed() -> None:
     cleared = meso("plan", EXAMPLE, "-p", "hair", *ON, "--medication", "warfarin",
                    "--clear", "anticoagulant", "--brief")  # fmt: skip
     assert cleared.returncode == 0, cleared.stderr
-    assert "[anticoagulant] warfarin, taken now — CLEARED" in " ".join(cleared.stdout.split())
+    text = " ".join(cleared.stdout.split())
+    assert "[anticoagulant] warfarin (a blood thinner), taken now — CLEARED" in text
 
 
 def test_handout_from_the_quick_options(tmp_path: Path) -> None:
@@ -64,7 +65,8 @@ def test_sex_is_checked_like_the_files(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", ["screen", "plan", "handout"])
 def test_save_writes_the_patient_the_options_describe(tmp_path: Path, command: str) -> None:
     target = tmp_path / "new.yaml"
-    args = [command, "--age", "52", "--sex", "female", "--not-pregnant", "--medication",
+    args = [command, "--age", "52", "--sex", "female", "--not-pregnant", "--not-breastfeeding",
+            "--medication",
             "ibuprofen@2026-11-20", "--condition", "thinning hair", "--id", "P-9", "-p",
             "hair", *ON, "--save", str(target)]  # fmt: skip
     if command == "handout":
@@ -77,6 +79,7 @@ def test_save_writes_the_patient_the_options_describe(tmp_path: Path, command: s
         "age: 52\n"
         "sex: female\n"
         "pregnant: false\n"
+        "breastfeeding: false\n"
         "conditions:\n"
         "  - thinning hair\n"
         "medications:\n"
@@ -84,7 +87,8 @@ def test_save_writes_the_patient_the_options_describe(tmp_path: Path, command: s
     )
     # read back, it screens the same as the options did
     again = meso("screen", str(target), "-p", "hair", *ON, "--json")
-    first = meso("screen", "--age", "52", "--sex", "female", "--not-pregnant", "--medication",
+    first = meso("screen", "--age", "52", "--sex", "female", "--not-pregnant",
+                 "--not-breastfeeding", "--medication",
                  "ibuprofen@2026-11-20", "--condition", "thinning hair", "--id", "P-9", "-p",
                  "hair", *ON, "--json")  # fmt: skip
     assert json.loads(again.stdout) == json.loads(first.stdout)

@@ -45,16 +45,18 @@ def meso(*args: str) -> tuple[int, str, str]:
                 "--condition",
                 "herpes zoster@2026-12-10",
                 "--allergy",
-                "lidocaine",
+                "minoxidil",
             ],
             "id: P-1\nbirth_date: 1980-05-02\npregnant: false\nbreastfeeding: false\n"
             "fever: false\nmedications: [{name: ibuprofen, last_dose: 2026-11-20}]\n"
             "conditions: [{name: herpes zoster, resolved_on: 2026-12-10}]\n"
-            "allergies: [lidocaine]\n",
-            5,  # lidocaine is in the hair solution
+            "allergies: [minoxidil]\n",
+            5,  # minoxidil is in the hair solution (000)
         ),
         (["--age", "17", "--pregnant", "--fever"], "age: 17\npregnant: true\nfever: true\n", 5),
-        (["--age", "40"], "age: 40\n", 0),
+        (["--age", "40", "--sex", "male"], "age: 40\nsex: male\n", 0),
+        # A woman's pregnancy and breastfeeding left out are asked: a review.
+        (["--age", "40", "--sex", "female"], "age: 40\nsex: female\n", 3),
     ],
 )
 def test_quick_options_give_the_same_json_as_the_equivalent_file(
@@ -148,7 +150,7 @@ def test_a_medication_with_two_dates_is_never_dropped_as_eligible() -> None:
 def test_file_with_options_overrides_and_says_so_on_stderr_for_json(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(
-        "id: P-9\nbirth_date: 1988-03-14\nfever: false\n"
+        "id: P-9\nbirth_date: 1988-03-14\nsex: male\nfever: false\n"
         "medications: [{name: ibuprofen, last_dose: 2026-11-10}, vitamin D]\n",
         encoding="utf-8",
     )

@@ -144,8 +144,8 @@ def test_session_add_refusals(patient: Path) -> None:
 def test_clear_refusals(patient: Path) -> None:
     before = patient.read_bytes()
     on = ["--on", "2026-12-01", "-p", "hair"]
-    exclude = meso("clear", str(patient), "pregnancy", "--by", "A", "--reason", "r", *on)
-    assert exclude.returncode == 2 and "pregnancy is an exclude rule" in exclude.stderr
+    exclude = meso("clear", str(patient), "age-under-18", "--by", "A", "--reason", "r", *on)
+    assert exclude.returncode == 2 and "age-under-18 is an exclude rule" in exclude.stderr
     defer = meso("clear", str(patient), "nsaid-washout", "--by", "A", "--reason", "r", *on)
     assert defer.returncode == 2 and "nsaid-washout is a defer rule" in defer.stderr
     no_reason = meso("clear", str(patient), "anticoagulant", "--by", "A", *on)
@@ -177,7 +177,9 @@ def test_a_file_changed_on_disk_since_it_was_read_is_refused(patient: Path) -> N
 
 def test_json_files_are_edited_as_json(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
-    path.write_text('{\n  "id": "P-8",\n  "age": 40,\n  "medications": ["warfarin"]\n}\n')
+    path.write_text(
+        '{\n  "id": "P-8",\n  "age": 40,\n  "sex": "male",\n  "medications": ["warfarin"]\n}\n'
+    )
     done = meso("clear", str(path), "anticoagulant", "--by", "Dr. Ada", "--reason", "ok",
                 "--on", "2026-12-01")  # fmt: skip
     assert done.returncode == 0, done.stderr
@@ -186,6 +188,7 @@ def test_json_files_are_edited_as_json(tmp_path: Path) -> None:
     assert json.loads(path.read_text()) == {
         "id": "P-8",
         "age": 40,
+        "sex": "male",
         "medications": ["warfarin"],
         "clearances": [
             {"rule": "anticoagulant", "matched": "warfarin", "by": "Dr. Ada",
@@ -198,7 +201,7 @@ def test_json_files_are_edited_as_json(tmp_path: Path) -> None:
 
 def test_windows_line_ends_and_a_byte_order_mark_are_kept(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    old = b"\xef\xbb\xbf# note\r\nage: 40\r\nsessions_done:\r\n  - 2026-11-24\r\n"
+    old = b"\xef\xbb\xbf# note\r\nage: 40\r\nsex: male\r\nsessions_done:\r\n  - 2026-11-24\r\n"
     path.write_bytes(old)
     done = meso("session", "add", str(path), "-p", "hair", "--on", "2026-12-01")
     assert done.returncode == 0, done.stderr
@@ -207,11 +210,14 @@ def test_windows_line_ends_and_a_byte_order_mark_are_kept(tmp_path: Path) -> Non
 
 def test_a_flow_list_grows_in_place_and_the_note_says_so(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("age: 40   # years\nsessions_done: [2026-11-17, 2026-11-24]  # so far\n")
+    path.write_text(
+        "age: 40   # years\nsessions_done: [2026-11-17, 2026-11-24]  # so far\nsex: male\n"
+    )
     done = meso("session", "add", str(path), "-p", "hair", "--on", "2026-12-01")
     assert done.returncode == 0, done.stderr
     assert path.read_text() == (
         "age: 40   # years\nsessions_done: [2026-11-17, 2026-11-24, 2026-12-01] # so far\n"
+        "sex: male\n"
     )
     assert "line 2 of" in done.stderr
 

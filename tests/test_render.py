@@ -11,6 +11,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from meso_cli.cli import app
+from meso_cli.data import load_dataset
+from meso_cli.files import packaged_data_dir
 from meso_cli.models import Dataset, Patient, Screening, Verdict
 from meso_cli.render.human import screening_view
 from meso_cli.screening import screen
@@ -19,6 +21,8 @@ ON = date(2026, 11, 22)
 PATIENT = """\
 id: P-0042
 birth_date: 1988-03-14
+pregnant: false
+breastfeeding: false
 medications:
   - {name: ibuprofen, last_dose: 2026-11-20}
   - Coumadin
@@ -28,10 +32,13 @@ conditions:
 """
 
 
+TITLES = load_dataset(packaged_data_dir()).sources
+
+
 def rendered(s: Screening, width: int) -> str:
     sink = StringIO()
     console = Console(width=width, no_color=True, force_terminal=False, file=sink, highlight=False)
-    console.print(screening_view(s))
+    console.print(screening_view(s, titles=TITLES))
     return sink.getvalue()
 
 
@@ -43,41 +50,39 @@ def mixed(data: Dataset) -> Screening:
 
 
 AT_80 = """\
-? REVIEW REQUIRED — a practitioner must decide, then --clear RULE; first
-  session from 2026-12-10
+? REVIEW REQUIRED — anticoagulant: a practitioner must decide, then --clear
+  RULE; first session from 2026-12-10
 patient P-0042 · protocol hair · reference date 2026-11-22
 
 Findings (4)
 ? REVIEW  Takes a blood thinner  [anticoagulant]
-    Coumadin (warfarin), taken now
+    Coumadin (warfarin, a blood thinner), taken now
     → Do not stop a prescribed blood thinner for this treatment; consult the
     prescriber, expect more bruising, and clear with --clear anticoagulant once
     decided.
-    sources: 001_8b0821896358e5d6.txt
+    sources: 000 — Cosmetic procedure Mesotherapy for tighten and plump the
+    Skin; 001 — Untitled (opens: It is a non-operational treatment method)
 
 … DEFER  NSAID taken within the last 7 days  [nsaid-washout]
-    last dose of ibuprofen 2026-11-20: first session from 2026-11-27
-    → Start no earlier than 7 days after the last dose. Aspirin prescribed to
-    protect the heart is a blood thinner: the prescriber decides, not the
-    patient.
-    sources: 000_83a82c1e611c96ee.txt, 001_8b0821896358e5d6.txt
+    last dose of ibuprofen (an NSAID) 2026-11-20: first session from 2026-11-27
+    → Start no earlier than 7 days after the last dose.
+    sources: 000 — Cosmetic procedure Mesotherapy for tighten and plump the
+    Skin; 001 — Untitled (opens: It is a non-operational treatment method)
 
-… DEFER  Eczema or herpes zoster  [skin-disease-at-site]
+… DEFER  Eczema or herpes zoster, wherever it is  [skin-disease-at-site]
     herpes zoster; resolves on 2026-12-10
     → Wait until the skin has healed; give resolved_on to date the start.
-    sources: 001_8b0821896358e5d6.txt
+    sources: 001 — Untitled (opens: It is a non-operational treatment method)
 
 ? REVIEW  Unrecognized condition, medication or allergy  [unrecognized-term]
     CLEARED by the practitioner
-    medication 'warfarine' matches no known term; did you mean warfarin,
-    ivabradine, minoxidil?
-    → Check it against the contraindications, or correct the spelling; clear
-    with --clear unrecognized-term once checked.
-    sources: 001_8b0821896358e5d6.txt, 002_a3c4d37e6271a984.txt
+    medication 'warfarine' matches no known term; did you mean warfarin?
+    → Check it against the contraindications, or correct the spelling; list only
+    what the patient has; clear with --clear unrecognized-term once checked.
+    sources: 001 — Untitled (opens: It is a non-operational treatment method);
+    002 — What Is Mesotherapy?
 
 Assumed — confirm with the patient
-• pregnant: not stated, taken as no
-• breastfeeding: not stated, taken as no
 • fever: not stated, taken as no
 • Coumadin: no last_dose given, taken as being taken now
 
@@ -85,47 +90,48 @@ Cleared by the practitioner: unrecognized-term
 """
 
 AT_60 = """\
-? REVIEW REQUIRED — a practitioner must decide, then
-  --clear RULE; first session from 2026-12-10
+? REVIEW REQUIRED — anticoagulant: a practitioner must
+  decide, then --clear RULE; first session from 2026-12-10
 patient P-0042 · protocol hair · reference date 2026-11-22
 
 Findings (4)
 ? REVIEW  Takes a blood thinner  [anticoagulant]
-    Coumadin (warfarin), taken now
+    Coumadin (warfarin, a blood thinner), taken now
     → Do not stop a prescribed blood thinner for this
     treatment; consult the prescriber, expect more bruising,
     and clear with --clear anticoagulant once decided.
-    sources: 001_8b0821896358e5d6.txt
+    sources: 000 — Cosmetic procedure Mesotherapy for
+    tighten and plump the Skin; 001 — Untitled (opens: It is
+    a non-operational treatment method)
 
 … DEFER  NSAID taken within the last 7 days
     [nsaid-washout]
-    last dose of ibuprofen 2026-11-20: first session from
-    2026-11-27
+    last dose of ibuprofen (an NSAID) 2026-11-20: first
+    session from 2026-11-27
     → Start no earlier than 7 days after the last dose.
-    Aspirin prescribed to protect the heart is a blood
-    thinner: the prescriber decides, not the patient.
-    sources: 000_83a82c1e611c96ee.txt,
-    001_8b0821896358e5d6.txt
+    sources: 000 — Cosmetic procedure Mesotherapy for
+    tighten and plump the Skin; 001 — Untitled (opens: It is
+    a non-operational treatment method)
 
-… DEFER  Eczema or herpes zoster  [skin-disease-at-site]
+… DEFER  Eczema or herpes zoster, wherever it is
+    [skin-disease-at-site]
     herpes zoster; resolves on 2026-12-10
     → Wait until the skin has healed; give resolved_on to
     date the start.
-    sources: 001_8b0821896358e5d6.txt
+    sources: 001 — Untitled (opens: It is a non-operational
+    treatment method)
 
 ? REVIEW  Unrecognized condition, medication or allergy
     [unrecognized-term]  CLEARED by the practitioner
     medication 'warfarine' matches no known term; did you
-    mean warfarin, ivabradine, minoxidil?
+    mean warfarin?
     → Check it against the contraindications, or correct the
-    spelling; clear with --clear unrecognized-term once
-    checked.
-    sources: 001_8b0821896358e5d6.txt,
-    002_a3c4d37e6271a984.txt
+    spelling; list only what the patient has; clear with
+    --clear unrecognized-term once checked.
+    sources: 001 — Untitled (opens: It is a non-operational
+    treatment method); 002 — What Is Mesotherapy?
 
 Assumed — confirm with the patient
-• pregnant: not stated, taken as no
-• breastfeeding: not stated, taken as no
 • fever: not stated, taken as no
 • Coumadin: no last_dose given, taken as being taken now
 
@@ -198,36 +204,40 @@ def test_eligible_with_rules_not_applicable_at_60_columns() -> None:
         (
             {"fever": True},
             Verdict.DEFERRED,
-            "… DEFERRED — no start date until the deferral has an end",
+            "… DEFERRED — acute-infection: no start date until the deferral has an end",
         ),
         (
             {"medications": [{"name": "naproxen", "last_dose": "2026-11-20"}]},
             Verdict.DEFERRED,
-            "… DEFERRED — first session from 2026-11-27",
+            "… DEFERRED — nsaid-washout: first session from 2026-11-27",
         ),
         (
             {"medications": ["heparin"]},
             Verdict.REVIEW,
-            "? REVIEW REQUIRED — a practitioner must decide, then --clear RULE",
+            "? REVIEW REQUIRED — anticoagulant: a practitioner must decide, then --clear",
         ),
-        ({"pregnant": True}, Verdict.NOT_ELIGIBLE, "✗ NOT ELIGIBLE — do not treat"),
+        ({"pregnant": True}, Verdict.NOT_ELIGIBLE, "✗ NOT ELIGIBLE — pregnancy: do not treat"),
     ],
 )
 def test_every_verdict_reads_in_words_and_a_symbol_without_colour(
     data: Dataset, fields: dict[str, object], verdict: Verdict, first_line: str
 ) -> None:
-    who = Patient.model_validate({"birth_date": "1980-01-01", **fields})
+    who = Patient.model_validate({"birth_date": "1980-01-01", "sex": "male", **fields})
     s = screen(who, None, data, on=ON)
     assert s.verdict is verdict
     assert rendered(s, 80).splitlines()[0] == first_line
 
 
 def test_each_finding_shows_action_rule_term_advice_and_sources(data: Dataset) -> None:
-    who = Patient.model_validate({"birth_date": "1980-01-01", "allergies": ["Lidocaine"]})
+    who = Patient.model_validate(
+        {"birth_date": "1980-01-01", "sex": "male", "allergies": ["Minoxidil"]}
+    )
     text = rendered(screen(who, data.protocol("hair"), data, on=ON), 80)
     assert text.splitlines()[4:7] == [
         "✗ EXCLUDE  Allergy to an ingredient of the solution  [ingredient-allergy]",
-        "    allergy to Lidocaine (local anaesthetic), an ingredient of hair",
+        "    allergy to Minoxidil, an ingredient of hair",
         "    → Do not use a solution that contains it; check the label of the clinic's",
     ]
-    assert ("    sources: 000_83a82c1e611c96ee.txt, 001_8b0821896358e5d6.txt,") in text.splitlines()
+    assert "    sources: 000 — Cosmetic procedure Mesotherapy for tighten and plump the" in (
+        text.splitlines()
+    )

@@ -94,8 +94,11 @@ def test_pregnant_is_not_eligible_exit_5_without_a_start(tmp_path: Path) -> None
     out = screen_json(path, "--on", ON, code=5)
     assert out["verdict"] == "not_eligible"
     assert out["earliest_start"] is None
-    assert [f["rule"] for f in out["findings"]] == ["pregnancy"]
-    assert "breastfeeding: not stated, taken as no" in [a["text"] for a in out["assumed"]]
+    # The exclusion first; breastfeeding left out is asked, not taken as no.
+    assert [f["rule"] for f in out["findings"]] == ["pregnancy", "status-not-stated"]
+    assert out["findings"][1]["detail"] == (
+        "breastfeeding not stated in the patient file (sex: not given)"
+    )
 
 
 def test_unknown_condition_needs_review_with_suggestions(tmp_path: Path) -> None:
@@ -119,7 +122,7 @@ def test_human_output_goes_to_stdout_with_the_same_exit_code(tmp_path: Path) -> 
     assert result.stderr == ""
 
 
-COUMADIN = {"id": "P-1", "birth_date": "1980-05-02", "medications": ["Coumadin"]}
+COUMADIN = {"id": "P-1", "birth_date": "1980-05-02", "sex": "male", "medications": ["Coumadin"]}
 
 
 @pytest.mark.parametrize(
@@ -138,7 +141,7 @@ def test_stdin_takes_yaml_or_json(text: str) -> None:
 
 
 def test_a_json_file_is_read_like_yaml(tmp_path: Path) -> None:
-    path = write(tmp_path, json.dumps({"age": 40, "fever": True}), name="p.json")
+    path = write(tmp_path, json.dumps({"age": 40, "sex": "male", "fever": True}), name="p.json")
     out = screen_json(path, "--on", ON, code=4)
     assert out["verdict"] == "deferred"
     assert out["earliest_start"] is None
@@ -154,7 +157,7 @@ def test_protocol_choice_is_reported_and_applies_its_exemptions(tmp_path: Path) 
 
 
 def test_allergy_is_checked_against_the_chosen_protocol(tmp_path: Path) -> None:
-    path = write(tmp_path, BASE + "allergies: [lidocaine]\n")
+    path = write(tmp_path, BASE + "allergies: [finasteride]\n")
     assert screen_json(path, "--on", ON, "-p", "hair", code=5)["verdict"] == "not_eligible"
     assert screen_json(path, "--on", ON, code=3)["verdict"] == "review"
 
@@ -172,8 +175,8 @@ def error(*args: str, input: str | None = None) -> str:
 
 
 def test_clearing_an_exclude_rule_is_a_usage_error(tmp_path: Path) -> None:
-    path = write(tmp_path, "age: 30\npregnant: true\n")
-    message = error("screen", path, "--on", ON, "--clear", "pregnancy", "--json")
+    path = write(tmp_path, "age: 16\npregnant: true\n")
+    message = error("screen", path, "--on", ON, "--clear", "age-under-18", "--json")
     assert "only review findings can be cleared" in message
 
 

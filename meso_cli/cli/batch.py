@@ -47,6 +47,14 @@ def batch(
         ),
     ] = None,
     clear: Clear = None,
+    course: Annotated[
+        str | None,
+        typer.Option(
+            "--course",
+            show_default=False,
+            help="With --plan: one of the protocol's named courses (default: its first).",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Screen (or plan) every patient of a JSON Lines file: one JSON line out per line in.
@@ -77,6 +85,7 @@ def batch(
         on=reference_date(on),
         clear=tuple(dict.fromkeys(clear or ())),
         plan=plan,
+        course=course,
     )
     check_job(job)
     signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))

@@ -36,7 +36,6 @@ def rules(
 
       meso rules --json | jq -r '.[] | [.id, .action] | @tsv'
     """
-    from meso_cli.render.json import list_to_json, to_json
 
     data = load(data_dir)
     found = None
@@ -45,11 +44,24 @@ def rules(
         if found is None:
             raise unknown("rule", rule_id, (r.id for r in data.rules))
     if json:
-        out(to_json(found) if found else list_to_json(data.rules))
+        # The rules as they are, each with the titles of its sources beside their file names.
+        chosen = [found] if found else data.rules
+        titled = [
+            {
+                **r.model_dump(mode="json"),
+                "source_titles": {f: data.sources.get(f) for f in r.sources},
+            }
+            for r in chosen
+        ]
+        out(jsonlib.dumps(titled[0] if found else titled, indent=2, ensure_ascii=False) + "\n")
         return
     from meso_cli.render import human  # Rich only for people: `--json` stays light
 
-    show(human.rule_view(found) if found else human.rules_table(data.rules))
+    show(
+        human.rule_view(found, data.sources)
+        if found
+        else human.rules_table(data.rules, data.sources)
+    )
 
 
 @app.command()
@@ -80,7 +92,11 @@ def protocols(
         return
     from meso_cli.render import human  # Rich only for people: `--json` stays light
 
-    show(human.protocol_view(found, data) if found else human.protocols_table(data.protocols))
+    show(
+        human.protocol_view(found, data)
+        if found
+        else human.protocols_table(data.protocols, data.sources)
+    )
 
 
 data_app = typer.Typer(help="Work with the clinical data files.", no_args_is_help=True)

@@ -18,6 +18,7 @@ from meso_cli.cli.options import (
     Breastfeeding,
     Closed,
     Conditions,
+    CourseName,
     Fever,
     Force,
     Holidays,
@@ -84,6 +85,7 @@ def handout(
     on: On = None,
     sessions: Sessions = None,
     per_week: PerWeek = None,
+    course: CourseName = None,
     open_days: OpenDays = WEEKDAYS,
     closed: Closed = None,
     holidays: Holidays = None,
@@ -189,6 +191,7 @@ def handout(
         closed=closed,
         holidays=holidays,
         clear=clear,
+        course=course,
     )
     if not plan_made(result):
         why = result.warnings[-1].text if result.warnings else "no plan"

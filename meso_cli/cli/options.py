@@ -83,6 +83,14 @@ Holidays = Annotated[
         "default: the profile's.",
     ),
 ]
+CourseName = Annotated[
+    str | None,
+    typer.Option(
+        "--course",
+        show_default=False,
+        help="One of the protocol's named courses (see `meso protocols ID`); default: its first.",
+    ),
+]
 WEEKDAYS = None  # the profile's open days, else Monday to Friday
 ProfileOption = Annotated[
     str | None,
@@ -108,7 +116,12 @@ BirthDate = Annotated[
 ]
 Sex = Annotated[
     str | None,
-    typer.Option("--sex", help="female, male or other.", rich_help_panel=QUICK, show_default=False),
+    typer.Option(
+        "--sex",
+        help="female, male or other: pregnancy and breastfeeding are asked unless male.",
+        rich_help_panel=QUICK,
+        show_default=False,
+    ),
 ]
 Pregnant = Annotated[
     bool | None,
@@ -275,6 +288,7 @@ def plan_from_options(
     save: str | None = None,
     force: bool = False,
     clinic: Clinic | None = None,
+    course: str | None = None,
 ) -> tuple[Plan, Protocol, Patient, Dataset]:
     """Parse the clinic options over the profile, load data and patient, screen and plan:
     one path for all. What the quick options changed in a file goes to stderr."""
@@ -304,5 +318,9 @@ def plan_from_options(
         clear=clear or [],
         sessions=sessions,
         per_week=per_week,
+        course=course,
     )
-    return result, chosen, person, data
+    # The handout and the calendar name the phases of the course planned.
+    from meso_cli.planning import with_course
+
+    return result, with_course(chosen, course)[0], person, data

@@ -19,6 +19,7 @@ from meso_cli.cli.options import (
     Breastfeeding,
     Closed,
     Conditions,
+    CourseName,
     Fever,
     Force,
     Holidays,
@@ -64,6 +65,7 @@ def plan(
     on: On = None,
     sessions: Sessions = None,
     per_week: PerWeek = None,
+    course: CourseName = None,
     open_days: OpenDays = WEEKDAYS,
     closed: Closed = None,
     holidays: Holidays = None,
@@ -164,7 +166,7 @@ def plan(
     from meso_cli.profile import clinic_calendar
 
     clinic = clinic_calendar(settings, open_days=open_days, closed=closed, holidays=holidays)
-    result, chosen, person, _ = plan_from_options(
+    result, chosen, person, data = plan_from_options(
         patient,
         protocol,
         clinic=clinic,
@@ -181,6 +183,7 @@ def plan(
         closed=closed,
         holidays=holidays,
         clear=clear,
+        course=course,
     )
     if ics is not None:
         _write_ics(result, chosen, person, ics, session_time)
@@ -196,7 +199,7 @@ def plan(
         from meso_cli.cli.app import show
         from meso_cli.render.plan import brief_view, plan_view
 
-        show(brief_view(result) if brief else plan_view(result, clinic))
+        show(brief_view(result) if brief else plan_view(result, clinic, titles=data.sources))
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
 
 

@@ -92,7 +92,7 @@ def screen(
 
     \b
       meso screen patient.yaml --protocol hair
-      meso screen --age 52 --medication warfarin --condition "type 2 diabetes" -p hair
+      meso screen --age 52 --sex male --medication warfarin --condition "type 2 diabetes" -p hair
       meso screen patient.yaml --medication ibuprofen@2026-11-20 --on 2026-11-22 --json
       cat patient.json | meso screen - --clear anticoagulant --json
       meso screen --age 52 --sex female --not-pregnant -p hair --save new-patient.yaml
@@ -139,7 +139,7 @@ def screen(
         from meso_cli.cli.app import show
         from meso_cli.render.human import screening_view
 
-        show(screening_view(result))
+        show(screening_view(result, titles=data.sources))
         if notes:
             out("\n" + _wrap(f"From the command line, over {patient}:"))
             out("".join(_wrap(f"• {n}", indent="  ") for n in notes))

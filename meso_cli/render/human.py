@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import assert_never
 
 from rich import box
@@ -11,7 +12,17 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from meso_cli.models import Action, Dataset, Finding, Protocol, Rule, Screening, Verdict
+from meso_cli.models import (
+    Action,
+    Dataset,
+    Finding,
+    Phase,
+    Protocol,
+    Rule,
+    Screening,
+    TermKind,
+    Verdict,
+)
 
 VERDICT_LOOK: dict[Verdict, tuple[str, str, str]] = {
     Verdict.ELIGIBLE: ("✓", "ELIGIBLE", "bold green"),
@@ -28,26 +39,38 @@ ACTION_LOOK: dict[Action, tuple[str, str, str]] = {
 
 
 def verdict_line(s: Screening) -> Text:
+    """The verdict and the rule(s) it rests on: `✗ NOT ELIGIBLE — pregnancy: do not treat`."""
+    from meso_cli.screening import deciding_rules
+
     symbol, word, style = VERDICT_LOOK[s.verdict]
     line = Text(f"{symbol} {word}", style=style)
+    rules = ", ".join(deciding_rules(s))
     match s.verdict:
         case Verdict.ELIGIBLE:
             line.append(f" — may treat from {s.earliest_start}")
         case Verdict.DEFERRED:
             line.append(
-                f" — first session from {s.earliest_start}"
+                f" — {rules}: first session from {s.earliest_start}"
                 if s.earliest_start
-                else " — no start date until the deferral has an end"
+                else f" — {rules}: no start date until the deferral has an end"
             )
         case Verdict.REVIEW:
-            line.append(" — a practitioner must decide, then --clear RULE")
+            line.append(f" — {rules}: a practitioner must decide, then --clear RULE")
             if s.earliest_start is not None and s.earliest_start != s.reference_date:
                 line.append(f"; first session from {s.earliest_start}")
         case Verdict.NOT_ELIGIBLE:
-            line.append(" — do not treat")
+            line.append(f" — {rules}: do not treat")
         case _:
             assert_never(s.verdict)
     return line
+
+
+def source_line(files: list[str], titles: Mapping[str, str]) -> str:
+    """Sources as people read them: `001 — Hair Mesotherapy`; the file name when the data
+    has no title for it."""
+    return "; ".join(
+        f"{f[:3]} — {titles[f]}" if f in titles and f[:3].isdigit() else f for f in files
+    )
 
 
 class _Hanging:
@@ -103,7 +126,7 @@ def cleared_by(f: Finding) -> str:
     return f" by {c.by} on {c.on}: {c.reason}"
 
 
-def _finding(f: Finding) -> RenderableType:
+def _finding(f: Finding, titles: Mapping[str, str]) -> RenderableType:
     symbol, word, style = ACTION_LOOK[f.action]
     head = Text()
     head.append(f"{symbol} {word}", style=style)
@@ -119,12 +142,22 @@ def _finding(f: Finding) -> RenderableType:
     if f.until is not None and str(f.until) not in f.detail:
         body.append(f"\nfirst possible session: {f.until}")
     body.append(f"\n→ {f.advice}")
-    body.append(f"\nsources: {', '.join(f.sources)}", style="dim")
+    body.append(f"\nsources: {source_line(f.sources, titles)}", style="dim")
     return Group(_Hanging(head, rest="    "), _Hanging(body, "    ", "    "))
 
 
-def screening_view(s: Screening) -> RenderableType:
+def screening_view(
+    s: Screening,
+    *,
+    titles: Mapping[str, str] | None = None,
+    under_verdict: RenderableType | None = None,
+) -> RenderableType:
+    """The screening for people: the verdict and what it rests on first (`under_verdict`:
+    a line the caller adds there, such as a plan's warnings in short), then the findings
+    strongest first. `titles` (source file -> title) names the sources."""
     parts: list[RenderableType] = [_Hanging(verdict_line(s), rest="  ")]
+    if under_verdict is not None:
+        parts.append(under_verdict)
     facts = [
         f"patient {s.patient_id or '(no id)'}",
         f"protocol {s.protocol or '(none chosen)'}",
@@ -139,7 +172,7 @@ def screening_view(s: Screening) -> RenderableType:
         for i, f in enumerate(s.findings):
             if i:
                 parts.append(Text())
-            parts.append(_finding(f))
+            parts.append(_finding(f, titles or {}))
     else:
         parts.append(Text("No contraindication found."))
     if s.not_applicable:
@@ -175,7 +208,13 @@ def _sources(sources: list[str]) -> str:
     return ", ".join(s[:3] for s in sources)
 
 
-def rules_table(rules: list[Rule]) -> RenderableType:
+def _legend(files: list[str], titles: Mapping[str, str]) -> RenderableType:
+    """The sources a table cites by number, each with its title."""
+    cited = sorted(dict.fromkeys(files))
+    return _Hanging(Text("Sources: " + source_line(cited, titles), style="dim"), rest="  ")
+
+
+def rules_table(rules: list[Rule], titles: Mapping[str, str] | None = None) -> RenderableType:
     table = _data_table("Contraindication rules", "rule", [r.id for r in rules])
     table.add_column("action", no_wrap=True)
     table.add_column("title", min_width=13)
@@ -185,10 +224,12 @@ def rules_table(rules: list[Rule]) -> RenderableType:
         table.add_row(
             r.id, Text(f"{symbol} {word.lower()}", style=style), r.title, _sources(r.sources)
         )
-    return table
+    if not titles:
+        return table
+    return Group(table, _legend([f for r in rules for f in r.sources], titles))
 
 
-def rule_view(r: Rule) -> RenderableType:
+def rule_view(r: Rule, titles: Mapping[str, str] | None = None) -> RenderableType:
     symbol, word, style = ACTION_LOOK[r.action]
     head = Text()
     head.append(f"{r.id}  ", style="bold")
@@ -198,33 +239,42 @@ def rule_view(r: Rule) -> RenderableType:
         _Hanging(head, rest="  "),
         _Hanging(Text(f"Why: {r.rationale}"), rest="  "),
         _Hanging(Text(f"Do: {r.advice}"), rest="  "),
-        _Hanging(Text(f"Sources: {', '.join(r.sources)}", style="dim"), rest="  "),
+        _Hanging(Text(f"Sources: {source_line(r.sources, titles or {})}", style="dim"), rest="  "),
     )
 
 
-def protocols_table(protocols: list[Protocol]) -> RenderableType:
+def protocols_table(
+    protocols: list[Protocol], titles: Mapping[str, str] | None = None
+) -> RenderableType:
     table = _data_table("Protocols", "protocol", [p.id for p in protocols])
     table.add_column("course", min_width=24)
     table.add_column("sources")
     for p in protocols:
-        table.add_row(p.id, phases_text(p), _sources(p.sources))
-    return table
+        course = phases_text(p)
+        if len(p.courses) > 1:
+            course += f"\n(+{len(p.courses) - 1} other courses: --course)"
+        table.add_row(p.id, course, _sources(p.sources))
+    if not titles:
+        return table
+    return Group(table, _legend([f for p in protocols for f in p.sources], titles))
 
 
-def phases_text(p: Protocol) -> str:
+def phases_text(p: Protocol, phases: list[Phase] | None = None) -> str:
     steps = []
-    for ph in p.phases:
+    for ph in p.phases if phases is None else phases:
         n = ph.sessions
         count = f"{n.default}" if n.min == n.max else f"{n.default} ({n.min}–{n.max})"
         if n.usual_max is not None:
             count = f"{n.min}–{n.usual_max}, up to {n.max}"
         iv = ph.interval_days
-        every = f"every {iv.target} days"
-        if iv.min != iv.max:
-            every += f" ({iv.min}–{iv.max})"
+        every = ""
+        if iv is not None:
+            every = f", every {iv.target} days"
+            if iv.min != iv.max:
+                every += f" ({iv.min}–{iv.max})"
         if ph.per_week:
-            every = " or ".join(f"{c.per_week}×/week" for c in ph.per_week)
-        steps.append(f"{ph.name}: {count}, {every}")
+            every = ", " + " or ".join(f"{c.per_week}×/week" for c in ph.per_week)
+        steps.append(f"{ph.name}: {count}{every}")
     # One phase a line: the course reads top to bottom at a glance.
     return "\nthen ".join(steps)
 
@@ -240,7 +290,7 @@ def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
         sessions = f"{n.default} ({n.min}–{n.max})"
         if n.usual_max is not None:
             sessions = f"{n.default} ({n.min}–{n.usual_max}, up to {n.max})"
-        apart = f"{iv.target} ({iv.min}–{iv.max})"
+        apart = f"{iv.target} ({iv.min}–{iv.max})" if iv is not None else "—"
         for c in ph.per_week:
             apart += f"\n{c.per_week}×/week: {c.target} ({c.min}–{c.max})"
         name = ph.name + (" (maintenance)" if ph.maintenance else "")
@@ -254,7 +304,12 @@ def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
         facts.append(f"Needle depth: {p.needle_depth_mm.min:g}–{p.needle_depth_mm.max:g} mm")
     if not p.injects:
         facts.append("Injects nothing.")
-    facts.append(f"Ingredients: {', '.join(names.get(i, i) for i in p.ingredients)}")
+    facts.append(
+        f"Ingredients: {', '.join(names.get(i, i) for i in p.ingredients)}"
+        if p.ingredients
+        else "Ingredients: none that a source gives for this use (an allergy to any mesotherapy "
+        "ingredient is reviewed against the clinic's solution)"
+    )
     if p.exempt_rules:
         facts.append(f"Rules not applied: {', '.join(p.exempt_rules)} — {p.exempt_reason or ''}")
     from meso_cli.planning import care_items
@@ -267,6 +322,24 @@ def protocol_view(p: Protocol, data: Dataset) -> RenderableType:
     facts.append(f"Results: {p.results}")
     if p.maintenance:
         facts.append(f"Maintenance: {p.maintenance}")
-    facts.append(f"Sources: {', '.join(p.sources)}")
+    facts.extend(_course_lines(p, data))
+    facts.append(f"Sources: {source_line(p.sources, data.sources)}")
     lines.extend(_Hanging(Text(f), rest="  ") for f in facts)
     return Group(*lines)
+
+
+def _course_lines(p: Protocol, data: Dataset) -> list[str]:
+    """The protocol's named courses, each with its phases (--course ID)."""
+    if not p.courses:
+        return []
+    conditions = {t.id: t.names[0] for t in data.terms.get(TermKind.CONDITION, [])}
+    out = ["Courses (--course ID):"]
+    for i, c in enumerate(p.courses):
+        phases = p.phases if i == 0 else c.phases
+        line = f"• {c.id}{' (default)' if i == 0 else ''}: {c.name} — "
+        line += phases_text(p, phases).replace("\nthen ", "; then ")
+        if c.proposed_for:
+            shown = ", ".join(conditions.get(t, t) for t in c.proposed_for)
+            line += f"; proposed for {shown}"
+        out.append(line)
+    return out

@@ -88,11 +88,12 @@ def plan_to_ics(
             todos.append(
                 (
                     "stop-nsaids",
-                    f"Stop NSAIDs (aspirin, ibuprofen, naproxen…): {days} days before the first "
-                    "session",
+                    # No blood thinner is named as one to stop: aspirin is one (001).
+                    f"Stop NSAID painkillers (ibuprofen, naproxen…): {days} days before the "
+                    "first session",
                     k.stop_nsaids_by,
-                    f"The first session is on {k.first_session}. Never stop a prescribed blood "
-                    "thinner without its prescriber.",
+                    f"The first session is on {k.first_session}. A medicine prescribed to thin "
+                    "the blood is never stopped without its prescriber.",
                 )
             )
         todos.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar as stdcal
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -12,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from meso_cli.models import Plan, Session
+from meso_cli.models import Note, NoteCode, Plan, Session
 from meso_cli.render.human import (
     ACTION_LOOK,
     Hanging,
@@ -27,10 +28,48 @@ if TYPE_CHECKING:
 DAY_HEADER = " Mo  Tu  We  Th  Fr  Sa  Su"
 LEGEND = "[n] session to come   (n) session done"
 
+# Each kind of warning in a few words, for the line under the verdict.
+_SHORT = {
+    NoteCode.START_MOVED: "start moved",
+    NoteCode.LATE_FIRST_SESSION: "late first session",
+    NoteCode.RESCREENED: "screened again on the first open day",
+    NoteCode.INTERVAL_ABOVE_MAXIMUM: "interval above its maximum",
+    NoteCode.INTERVAL_BELOW_MINIMUM: "interval below its minimum",
+    NoteCode.COURSE_COMPLETE: "course already complete",
+    NoteCode.ABOVE_USUAL_COUNT: "more sessions than usual",
+    NoteCode.SUN_OVERLAP: "sun exposure during the course",
+    NoteCode.STOP_NSAIDS_PASSED: "NSAID stop day passed",
+    NoteCode.AGE_LIMIT_IN_COURSE: "age limit reached during the course",
+    NoteCode.COURSE_PROPOSED: "another course proposed",
+}
 
-def plan_view(p: Plan, clinic: Clinic | None = None) -> RenderableType:
+
+def warnings_summary(warnings: list[Note]) -> str | None:
+    """The plan's warnings in one line, for under the verdict: `! 3 warnings below: sun
+    exposure during the course; interval above its maximum (2)`. The no-plan warning is the
+    verdict's own and is not repeated."""
+    counts: dict[str, int] = {}
+    for w in warnings:
+        if w.code is not NoteCode.NO_PLAN:
+            label = _SHORT.get(w.code, w.code.value)
+            counts[label] = counts.get(label, 0) + 1
+    if not counts:
+        return None
+    total = sum(counts.values())
+    shown = "; ".join(f"{label} ({n})" if n > 1 else label for label, n in counts.items())
+    return f"! {total} warning{'s' if total > 1 else ''} below: {shown}"
+
+
+def plan_view(
+    p: Plan, clinic: Clinic | None = None, *, titles: Mapping[str, str] | None = None
+) -> RenderableType:
     """The whole plan; with the clinic's calendar, the month grids mark its closed days."""
-    parts: list[RenderableType] = [screening_view(p.screening), Text()]
+    summary = warnings_summary(p.warnings)
+    under = Text(summary, style="yellow") if summary else None
+    parts: list[RenderableType] = [
+        screening_view(p.screening, titles=titles, under_verdict=under),
+        Text(),
+    ]
     if not p.sessions:
         parts.append(Text(f"No plan for {p.protocol}.", style="bold"))
     else:
@@ -44,7 +83,8 @@ def plan_view(p: Plan, clinic: Clinic | None = None) -> RenderableType:
 
 def _course(p: Plan, clinic: Clinic | None) -> list[RenderableType]:
     done = sum(s.done for s in p.sessions)
-    head = f"Plan: {p.protocol}, {len(p.sessions)} sessions"
+    head = f"Plan: {p.protocol}" + (f" ({p.course})" if p.course else "")
+    head += f", {len(p.sessions)} sessions"
     if done:
         head += f" ({done} done, {len(p.sessions) - done} to come)"
     parts: list[RenderableType] = [Text(head, style="bold underline"), session_table(p.sessions)]
@@ -79,6 +119,9 @@ def _course(p: Plan, clinic: Clinic | None) -> list[RenderableType]:
     for label, day in rows:
         if day is not None:
             parts.append(Text(f"  {label:<15}{_day(day)}"))
+        if label == "Stop NSAIDs by" and day is not None:
+            # No blood thinner is ever to be stopped on the plan's word (aspirin is one).
+            parts.append(Text(f"  {'':<15}painkillers only: never a prescribed blood thinner"))
     if k.stop_nsaids_by is None and k.first_session is not None:
         parts.append(Text(f"  {'Stop NSAIDs by':<15}not needed for {p.protocol}"))
     if p.aftercare:
