@@ -77,6 +77,7 @@ def test_the_rules_name_the_atc_classes_the_issue_asks_for(data: Dataset) -> Non
         "diabetes": "A10",
         "cancer": "L01",
         "cardiac-polypharmacy": "C01",
+        "antibiotic-now": "J01",
     }
 
 
@@ -301,3 +302,18 @@ def test_a_copy_may_widen_a_class_or_a_range(tmp_path: Path) -> None:
     edit(directory, "icd10: [E10-E14]", "icd10: [E10-E14, R73.9]")
     result = meso("data", "check", str(directory))
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("entry", "code"),
+    [
+        ("amoxicillin", 3),  # taken now: an infection being treated
+        ("{name: Augmentin, last_dose: 2026-11-22}", 3),  # the last dose today
+        ("{code: {system: atc, value: J01AA07}}", 3),  # tetracycline: in the J01 class alone
+        ("{name: amoxicillin, last_dose: 2026-11-10}", 0),  # a course that has ended
+    ],
+)
+def test_an_antibiotic_taken_now_is_reviewed(tmp_path: Path, entry: str, code: int) -> None:
+    body = f"medications:\n  - {entry}\n"
+    out = screen(tmp_path, body, "-p", "hair", code=code)
+    assert rules_of(out) == (["antibiotic-now"] if code else [])
