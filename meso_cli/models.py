@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from meso_cli.dates import ISO_DAY, age_on, year_problem
+from meso_cli.text import unsafe_character
 
 SCHEMA_VERSION = "1"
 MAX_ENTRIES = 200  # per list in a patient record
@@ -94,6 +95,29 @@ def _iso_date(value: Any) -> date:
     return day
 
 
+def _one_line(value: str) -> str:
+    problem = unsafe_character(value)
+    if problem is not None:
+        raise ValueError(f"{problem} is not allowed")
+    return value
+
+
+def _prose(value: str) -> str:
+    problem = unsafe_character(value, single_line=False)
+    if problem is not None:
+        raise ValueError(f"{problem} is not allowed")
+    return value
+
+
+# Every text the tool reads, from a patient or a data file, is one of these two, so that a
+# control or bidirectional character (meso_cli.text) is refused where it comes in, naming the
+# field and the code point: `id: control character U+001B is not allowed`.
+# One line of text: a name, an id, a title. Tab and line breaks are refused too.
+Line = Annotated[StrictStr, AfterValidator(_one_line)]
+# Running text from a data file (a rule's rationale, a care item): line breaks are allowed.
+Prose = Annotated[StrictStr, AfterValidator(_prose)]
+
+
 # A date a person wrote (a file, a batch line, an option): YYYY-MM-DD, in 1900-2100.
 IsoDate = Annotated[
     date,
@@ -127,12 +151,12 @@ class Strict(BaseModel):
 class Term(Strict):
     """A name a practitioner may type, with its synonyms and brand names."""
 
-    id: StrictStr = Field(description="Stable id used by rules and protocols.")
-    names: list[StrictStr] = Field(
+    id: Line = Field(description="Stable id used by rules and protocols.")
+    names: list[Line] = Field(
         min_length=1, description="Display name first, then synonyms, brand names, spellings."
     )
-    note: StrictStr | None = Field(default=None, description="Why this term is known.")
-    sources: list[StrictStr] = Field(default_factory=list)
+    note: Prose | None = Field(default=None, description="Why this term is known.")
+    sources: list[Line] = Field(default_factory=list)
 
 
 class AgeBelow(Strict):
@@ -148,13 +172,13 @@ class Flag(Strict):
 
 
 class HasCondition(Strict):
-    conditions: list[StrictStr] = Field(
+    conditions: list[Line] = Field(
         min_length=1, description="Condition term ids; any active one fires the rule."
     )
 
 
 class TakesMedication(Strict):
-    medications: list[StrictStr] = Field(
+    medications: list[Line] = Field(
         min_length=1, description="Medication term ids; any one listed fires the rule."
     )
     washout_days: StrictInt | None = Field(
@@ -240,16 +264,16 @@ def flat(triggers: Sequence[Trigger]) -> Iterator[Trigger]:
 class Rule(Strict):
     """A contraindication: when it fires, what it does, why, and who says so."""
 
-    id: StrictStr
+    id: Line
     action: Action
-    title: StrictStr
+    title: Line
     when: list[Trigger] = Field(
         min_length=1,
         description="Every trigger must hold; findings are reported per match of the first.",
     )
-    rationale: StrictStr = Field(description="What the sources say, quoted or paraphrased.")
-    advice: StrictStr = Field(description="What the practitioner should do.")
-    sources: list[StrictStr] = Field(min_length=1)
+    rationale: Prose = Field(description="What the sources say, quoted or paraphrased.")
+    advice: Prose = Field(description="What the practitioner should do.")
+    sources: list[Line] = Field(min_length=1)
 
 
 class Interval(Strict):
@@ -289,8 +313,8 @@ class SessionCount(Strict):
 
 
 class Phase(Strict):
-    id: StrictStr
-    name: StrictStr
+    id: Line
+    name: Line
     sessions: SessionCount
     interval_days: Interval
     per_week: list[Cadence] = Field(
@@ -300,25 +324,25 @@ class Phase(Strict):
     maintenance: StrictBool = Field(
         default=False, description="A maintenance series after the course proper."
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
 
 class CareItem(Strict):
     """Something the patient does before or after sessions; durations give dated lines."""
 
-    id: StrictStr
-    text: StrictStr
+    id: Line
+    text: Prose
     days_before_first: StrictInt | None = None
     days_after_each: StrictInt | None = None
     hours_after_each: StrictInt | None = None
     days_after_last: StrictInt | None = None
-    rule: StrictStr | None = Field(
+    rule: Line | None = Field(
         default=None, description="The rule this item serves; dropped where the rule is exempt."
     )
     injections_only: StrictBool = Field(
         default=False, description="About injections: dropped for a protocol that injects nothing."
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
 
 class Range(Strict):
@@ -327,23 +351,23 @@ class Range(Strict):
 
 
 class Protocol(Strict):
-    id: StrictStr
-    name: StrictStr
-    indications: list[StrictStr] = Field(min_length=1)
+    id: Line
+    name: Line
+    indications: list[Line] = Field(min_length=1)
     injects: StrictBool = Field(description="False for no-needle: nothing is injected.")
     session_minutes: StrictInt | None = None
     needle_depth_mm: Range | None = None
-    ingredients: list[StrictStr] = Field(description="Ingredient term ids, for the allergy rule.")
-    exempt_rules: list[StrictStr] = Field(
+    ingredients: list[Line] = Field(description="Ingredient term ids, for the allergy rule.")
+    exempt_rules: list[Line] = Field(
         default_factory=list, description="Rules that do not apply to this protocol."
     )
-    exempt_reason: StrictStr | None = None
+    exempt_reason: Prose | None = None
     phases: list[Phase] = Field(min_length=1)
     precare: list[CareItem] = Field(default_factory=list)
     aftercare: list[CareItem] = Field(default_factory=list)
-    results: StrictStr
-    maintenance: StrictStr | None = None
-    sources: list[StrictStr] = Field(min_length=1)
+    results: Prose
+    maintenance: Prose | None = None
+    sources: list[Line] = Field(min_length=1)
 
     def course_phases(self) -> list[Phase]:
         return [p for p in self.phases if not p.maintenance]
@@ -375,7 +399,7 @@ class TermsSection(Strict):
 
 
 class ContraindicationsFile(Strict):
-    sources: dict[str, str]
+    sources: dict[Line, Prose]
     terms: TermsSection
     rules: list[Rule]
 
@@ -410,14 +434,14 @@ SchemaName = Annotated[str, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]
 
 
 class ConditionEntry(Strict):
-    name: StrictStr = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
+    name: Line = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
     resolved_on: IsoDate | None = Field(
         default=None, description="First day on which the condition no longer applies."
     )
 
 
 class MedicationEntry(Strict):
-    name: StrictStr = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
+    name: Line = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
     last_dose: IsoDate | None = Field(
         default=None, description="Date of the last dose; absent means it is being taken now."
     )
@@ -450,12 +474,44 @@ def _given_by_then(day: date, info: ValidationInfo) -> date:
         raise ValueError(
             f"{day} is after the reference date {on}; list only sessions already given"
         )
+    born = info.data.get("birth_date")
+    if isinstance(born, date) and day < born:
+        raise ValueError(f"{day} is before the birth date {born}; check the year")
     return day
 
 
 SessionDone = Annotated[IsoDate, AfterValidator(_given_by_then)]
 
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
+
+
+def _stripped(value: str) -> str:
+    # " P-1 " is P-1: two spellings of one id must not make two patients (or one UID twice).
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("an id of spaces only; give the id, or leave the key out")
+    return stripped
+
+
+# The clinic's patient id: one line, without the spaces around it, never blank.
+PatientId = Annotated[Line, AfterValidator(_stripped)]
+
+AGE_RANGE = "a whole number 0–130"
+
+
+def _age(value: Any) -> Any:
+    # One message for every age that is not a whole number 0-130: -1, 131, 30.0, "30", true,
+    # and a number of thousands of digits (documents.TooLong), which Python will not even print.
+    if type(value) is int and 0 <= value <= 130:
+        return value
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    if type(value) is int and len(shown) > 12:
+        shown = f"a {len(shown.lstrip('-'))}-digit number"
+    raise ValueError(f"{shown} is not {AGE_RANGE}")
+
+
+# Whole years, 0-130; the schema keeps its minimum and maximum.
+Age = Annotated[StrictInt, Field(ge=0, le=130), BeforeValidator(_age)]
 
 
 class Patient(Strict):
@@ -465,16 +521,14 @@ class Patient(Strict):
         json_schema_extra={"anyOf": [{"required": ["birth_date"]}, {"required": ["age"]}]}
     )
 
-    id: StrictStr | None = Field(
+    id: PatientId | None = Field(
         default=None,
         min_length=1,
         json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
     )
     birth_date: IsoDate | None = None
-    age: StrictInt | None = Field(
-        default=None, ge=0, le=130, description="Whole years at the reference date."
-    )
+    age: Age | None = Field(default=None, description="Whole years at the reference date.")
     sex: Literal["female", "male", "other"] | None = None
     pregnant: StrictBool | None = Field(default=None, description="Default false (assumed).")
     breastfeeding: StrictBool | None = Field(default=None, description="Default false (assumed).")
@@ -489,8 +543,8 @@ class Patient(Strict):
         description="A name, or {name, last_dose}.",
         json_schema_extra=_FEW,
     )
-    allergies: list[Annotated[StrictStr, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]] = (
-        Field(default_factory=list, json_schema_extra=_FEW)
+    allergies: list[Annotated[Line, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]] = Field(
+        default_factory=list, json_schema_extra=_FEW
     )
     sun_exposure: list[SunPeriod] = Field(
         default_factory=list,
@@ -648,4 +702,4 @@ def first_error(exc: ValidationError) -> str:
     file: a file's errors name its lines, through validation.validation_problems)."""
     first = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "patient"
-    return f"{where}: {first['msg']}"
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"
