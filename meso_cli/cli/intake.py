@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from meso_cli.cli import complete
-from meso_cli.cli.app import DataDir, On, app, load, protocol_named, reference_date
+from meso_cli.cli.app import DataDir, On, app, load, out, protocol_named, reference_date
 from meso_cli.errors import VERDICT_EXIT, MesoError, close_matches
 
 T = TypeVar("T")
@@ -22,13 +22,13 @@ class _Cancelled(Exception):
 
 
 def _say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    out(text + "\n")
 
 
 def _read(prompt: str) -> str:
     from meso_cli.errors import is_text
     from meso_cli.models import MAX_NAME  # the longest name or id a patient file may hold
+    from meso_cli.text import unsafe_character
 
     while True:
         try:
@@ -42,6 +42,8 @@ def _read(prompt: str) -> str:
             )
         elif len(answer) > MAX_NAME:
             _say(f"    ! {len(answer)} characters; at most {MAX_NAME}, type it again")
+        elif problem := unsafe_character(answer):  # an arrow key where readline is missing
+            _say(f"    ! {problem} is not allowed (a special key?); type it again")
         else:
             return answer
 
@@ -210,7 +212,7 @@ def _interview(data: Any, on: date, protocol: Any) -> tuple[Any, Any]:
 @app.command()
 def intake(
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
@@ -242,12 +244,15 @@ def intake(
       meso intake --on 2026-11-22 -o P-0042.yaml
       meso intake -o p.yaml && meso handout p.yaml --protocol hair -o p.html
     """
-    from meso_cli.cli.app import show
-    from meso_cli.files import write_atomic
+    from meso_cli.cli.app import show, write_document
     from meso_cli.intake import patient_yaml, yes_no
     from meso_cli.render.human import screening_view
     from meso_cli.screening import screen as run_screen
 
+    if output == "":
+        raise MesoError("-o: empty file name")
+    if output == "-":
+        raise MesoError("-o -: intake asks its questions on standard output; give a file name")
     if not sys.stdin.isatty():
         raise MesoError(
             "meso intake asks questions and needs a terminal, but standard input is not one; "
@@ -262,7 +267,7 @@ def intake(
         _say()
         show(screening_view(result))
         _say()
-        target = output
+        target = Path(output) if output is not None else None
         while target is None:
             typed = _read("Save the patient file as (Enter for patient.yaml): ").strip()
             target = Path(typed or "patient.yaml")
@@ -272,7 +277,7 @@ def intake(
         _say()
         raise MesoError("intake cancelled; nothing was written") from None
     header = f"Written by meso intake; reference date {day}."
-    write_atomic(target, patient_yaml(patient, header=header))
+    write_document(str(target), patient_yaml(patient, header=header))
     _say(
         f"Wrote {target}. Screen it again with: meso screen {target}"
         + (f" --protocol {chosen.id}" if chosen else "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -48,8 +47,13 @@ def screen(
     json: Json = False,
     data_dir: DataDir = None,
     age: Annotated[
-        int | None,
-        typer.Option(help="Age in whole years.", rich_help_panel=QUICK, show_default=False),
+        str | None,
+        typer.Option(
+            help="Age in whole years, 0-130.",
+            metavar="YEARS",
+            rich_help_panel=QUICK,
+            show_default=False,
+        ),
     ] = None,
     birth_date: Annotated[
         str | None,
@@ -111,12 +115,12 @@ def screen(
       meso screen patient.yaml --medication ibuprofen@2026-11-20 --on 2026-11-22 --json
       cat patient.json | meso screen - --clear anticoagulant --json
     """
-    from meso_cli.patients import QuickOptions, load_patient, quick_patient
+    from meso_cli.patients import QuickOptions, load_patient, parse_age, quick_patient
     from meso_cli.screening import screen as run_screen
 
     quick = QuickOptions(
         id=patient_id,
-        age=age,
+        age=parse_age(age) if age is not None else None,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         pregnant=pregnant,
         breastfeeding=breastfeeding,
@@ -140,8 +144,10 @@ def screen(
 
         out(to_json(result))
         # stdout holds JSON only; what the options changed goes to stderr.
-        for note in notes:
-            sys.stderr.write(f"meso: note: from the command line: {note}\n")
+        from meso_cli.cli.app import note
+
+        for change in notes:
+            note(f"note: from the command line: {change}")
     else:
         from meso_cli.cli.app import show
         from meso_cli.render.human import screening_view
