@@ -129,6 +129,18 @@ def _same_file(info: os.stat_result, fd: int) -> bool:
     return (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino)
 
 
+def is_standard_output(path: str) -> bool:
+    """`-`, or a path naming what standard output is already sent to (`/dev/stdout`, or the
+    file of `( meso ... ) > log.txt`): a command whose report also goes there must choose."""
+    if path == "-":
+        return True
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return _same_file(info, 1)
+
+
 def write_output(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write what a command produces to `path`: `-` is standard output; a stream (a terminal,
     a pipe, a device, `/dev/stdout`, or the very file standard output goes to) is written
@@ -153,6 +165,8 @@ def write_output(path: str | os.PathLike[str], data: bytes | str) -> None:
             if _same_file(info, fd):  # `--ics /dev/stdout`, or the file stdout is sent to
                 _to_stream(stream, payload, what)
                 return
+    if info is not None and stat.S_ISSOCK(info.st_mode):  # cannot be opened as a file
+        raise MesoError(f"cannot write {name}: is a socket; give a file name")
     streamlike = os.path.abspath(name).startswith(("/dev/", "/proc/"))
     if info is not None and (streamlike or not stat.S_ISREG(info.st_mode)):
         _to_path_directly(name, payload)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -139,6 +141,13 @@ def _open(file: str) -> tuple[IO[bytes], int | None]:
         return sys.stdin.buffer, None
     if os.path.isdir(file):
         raise file_error(file, None, "is a directory, expected a JSON Lines file")
+    # A regular file, or a pipe (`meso batch <(zcat p.jsonl.gz)`); never a device such as
+    # /dev/zero, which would be read for ever, nor a socket.
+    with contextlib.suppress(OSError):
+        mode = os.stat(file).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):
+            what = "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise file_error(file, None, f"is {what}, expected a JSON Lines file")
     try:
         handle = open(file, "rb")  # noqa: SIM115  (closed by the caller)
         return handle, os.fstat(handle.fileno()).st_size

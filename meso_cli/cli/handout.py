@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
-from pathlib import Path
+from pathlib import PurePath
 from typing import Annotated
 
 import typer
 
-from meso_cli.cli.app import Clear, DataDir, On, app, out
+from meso_cli.cli.app import Clear, DataDir, On, app, note, write_document
 from meso_cli.cli.options import (
     WEEKDAYS,
     Closed,
@@ -37,13 +36,12 @@ def handout(
     patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
     protocol: PlanProtocol,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
-            dir_okay=False,
             show_default=False,
-            help="Write to FILE.md or FILE.html (default: Markdown on stdout).",
+            help="Write to FILE.md or FILE.html, or - for stdout (default: Markdown on stdout).",
         ),
     ] = None,
     fmt: Annotated[
@@ -78,15 +76,18 @@ def handout(
       meso handout patient.yaml -p hair --start 2026-12-01 --clinic "Clinic Ada" -o p.md
       meso handout patient.yaml -p cellulite --per-week 2 --holidays TR --format html > p.html
     """
-    from meso_cli.files import write_atomic
+    from meso_cli.files import is_standard_output
     from meso_cli.planning import plan_made
     from meso_cli.render.handout import build, to_html, to_markdown
 
+    if output == "":
+        raise MesoError("-o: empty file name")
+    target = output or "-"
     chosen_format = fmt
-    if output is not None and chosen_format is None:
-        chosen_format = _BY_SUFFIX.get(output.suffix.lower())
+    if chosen_format is None and not is_standard_output(target):  # stdout: Markdown
+        chosen_format = _BY_SUFFIX.get(PurePath(target).suffix.lower())
         if chosen_format is None:
-            raise MesoError(f"-o {output}: name a .md or .html file, or give --format md|html")
+            raise MesoError(f"-o {target}: name a .md or .html file, or give --format md|html")
     result, chosen, person, data = plan_from_options(
         patient,
         protocol,
@@ -102,12 +103,10 @@ def handout(
     )
     if not plan_made(result):
         why = result.warnings[-1].text if result.warnings else "no plan"
-        sys.stderr.write(f"meso: {why}; no handout written\n")
+        note(f"{why}; no handout written")
         raise typer.Exit(VERDICT_EXIT[result.screening.verdict])
     page = build(result, person, chosen, data, clinic_name=clinic_name, clinic_phone=phone)
     text = to_html(page) if chosen_format is Format.html else to_markdown(page)
-    if output is None:
-        out(text)
-    else:
-        write_atomic(output, text)
-        sys.stderr.write(f"meso: wrote the handout to {output}\n")
+    write_document(target, text)
+    if target != "-":
+        note(f"wrote the handout to {target}")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, time
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from meso_cli.cli.app import Clear, DataDir, Json, On, app, out
+from meso_cli.cli.app import Clear, DataDir, Json, On, app, note, out
 from meso_cli.cli.options import (
     WEEKDAYS,
     Closed,
@@ -41,12 +39,11 @@ def plan(
     clear: Clear = None,
     json: Json = False,
     ics: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--ics",
             show_default=False,
-            dir_okay=False,
-            help="Write the sessions still to come to this iCalendar file.",
+            help="Write the sessions still to come to this iCalendar file (- for stdout).",
         ),
     ] = None,
     at: Annotated[
@@ -72,11 +69,20 @@ def plan(
 
       meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
     """
+    from meso_cli.files import is_standard_output
     from meso_cli.planning import plan_made
 
     session_time = _parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
+    if ics == "":
+        raise MesoError("--ics: empty file name")
+    # `--ics -` (or /dev/stdout): the calendar is the output, and the report is not printed.
+    calendar_out = ics is not None and is_standard_output(ics)
+    if calendar_out and json:
+        raise MesoError(
+            f"--ics {ics} and --json both write to standard output; give --ics a file name"
+        )
     result, chosen, person, _ = plan_from_options(
         patient,
         protocol,
@@ -91,12 +97,12 @@ def plan(
         clear=clear,
     )
     if ics is not None:
-        _write_ics(result, chosen, person, ics, session_time)
+        _write_ics(result, chosen, person, "-" if calendar_out else ics, session_time)
     if json:
         from meso_cli.render.json import to_json
 
         out(to_json(result))
-    else:
+    elif not calendar_out:
         from meso_cli.cli.app import show
         from meso_cli.render.plan import plan_view
 
@@ -114,25 +120,25 @@ def _parse_time(value: str) -> time:
         raise MesoError(f"--time {value!r}: expected HH:MM, e.g. 09:30") from None
 
 
-def _note(message: str) -> None:
-    sys.stderr.write(f"meso: {message}\n")
-
-
 def _write_ics(
-    result: Plan, protocol: Protocol, person: Patient, path: Path, at: time | None
+    result: Plan, protocol: Protocol, person: Patient, path: str, at: time | None
 ) -> None:
-    from meso_cli.files import write_atomic
+    from meso_cli.cli.app import write_document
+    from meso_cli.planning import plan_made
     from meso_cli.render.ics import DEFAULT_MINUTES, patient_key, plan_to_ics
 
+    shown = "standard output" if path == "-" else path
     pending = [s for s in result.sessions if not s.done]
     if not pending:
-        _note(f"no sessions to come: {path} not written")
+        why = result.warnings[-1].text if path == "-" and not plan_made(result) else ""
+        note(f"{why + '; ' if why else ''}no sessions to come: {shown} not written")
         return
     if at is not None and protocol.session_minutes is None:
-        _note(
+        note(
             f"protocol {protocol.id} gives no session length: "
             f"calendar events last {DEFAULT_MINUTES} minutes"
         )
     stamp = datetime.now(UTC).replace(microsecond=0)
-    write_atomic(path, plan_to_ics(result, protocol, key=patient_key(person), stamp=stamp, at=at))
-    _note(f"wrote {len(pending)} sessions to {path}")
+    calendar = plan_to_ics(result, protocol, key=patient_key(person), stamp=stamp, at=at)
+    write_document(path, calendar)
+    note(f"wrote {len(pending)} sessions to {shown}")
