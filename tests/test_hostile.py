@@ -213,6 +213,17 @@ def starts(text: str) -> Callable[[Outcome], None]:
     return check
 
 
+def shows(*texts: str) -> Callable[[Outcome], None]:
+    """Each text appears as it was written: Rich read no markup or emoji code in it."""
+
+    def check(result: Outcome) -> None:
+        flat = " ".join(result.stdout.split())
+        for text in texts:
+            assert text in flat, (text, result.stdout[:2000])
+
+    return check
+
+
 def fifo(name: str) -> Callable[[Path], None]:
     return lambda d: os.mkfifo(d / name)
 
@@ -510,6 +521,24 @@ CASES = [
         setup=copy_edit(
             "contraindications.yaml", "title: Under 18 years of age\n", 'title: "Under\\e[2J"\n'
         ),
+    ),
+    Case(
+        "rules-markup-copy",
+        ["rules", "--data-dir", "{data}"],
+        codes=(0,),
+        setup=copy_edit(
+            "contraindications.yaml",
+            "title: Over 75 years of age\n",
+            'title: "[link=https://x.example]Over 75[/link] :pill:"\n',
+        ),
+        check=shows("[link=https://x.example]", ":pill:"),
+    ),
+    Case(
+        "markup-in-a-name",
+        ["screen", "{f}", "--on", ON],
+        yaml_patient(id='"[bold]P-1[/bold]"', conditions='["acne [link=https://x.example]x"]'),
+        codes=(3,),
+        check=shows("[bold]P-1[/bold]", "acne [link=https://x.example]x"),
     ),
     Case("protocols-esc", ["protocols", "ha\x1bir"], words=["PROTOCOL_ID: control"]),
     Case(

@@ -371,7 +371,9 @@ def console() -> Console:
                         segment = Segment(shown, segment.style)
                 yield segment
 
-    return _Console(highlight=False, soft_wrap=False)
+    # No markup and no emoji codes: a "[link=...]" or ":pill:" in a name is text, not a
+    # hyperlink or a picture (Rich would read them in a table cell given as a str).
+    return _Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
 
 
 def write_document(target: str, data: str | bytes) -> None:
