@@ -320,3 +320,41 @@ def test_intake_refuses_a_control_character_as_it_is_typed(tmp_path: Path) -> No
     os.write(term.fd, b"\x04")  # Ctrl-D at an empty prompt: cancelled, nothing is written
     assert term.finish() == 2, term.seen
     assert not (tmp_path / "p.yaml").exists()
+
+
+# --- batch input that never ends ------------------------------------------------------------
+
+
+def test_batch_refuses_an_endless_device_but_reads_dev_null(here: Path) -> None:
+    one_line(shell("meso batch - < /dev/zero", here), "<stdin>: is a device")
+    one_line(shell("meso batch /dev/urandom", here), "is a device")
+    done = shell("meso batch - < /dev/null", here)
+    assert done.returncode == 0 and done.stdout == b"", done.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_batch_killed_while_waiting_for_a_fifo_writer_says_so(here: Path) -> None:
+    fifo = here / "in.fifo"
+    os.mkfifo(fifo)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "meso_cli", "batch", str(fifo)],
+        cwd=here,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    # Wait until meso handles SIGTERM (then it goes straight to the FIFO and waits there).
+    status = Path(f"/proc/{child.pid}/status")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        caught = next(
+            (line for line in status.read_text().splitlines() if line.startswith("SigCgt:")), ""
+        )
+        if caught and int(caught.split()[1], 16) & (1 << (15 - 1)):
+            break
+        time.sleep(0.05)
+    time.sleep(0.3)
+    child.terminate()
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 143, err
+    assert err.decode() == "meso: batch: terminated after 0 lines\n" and out == b""
