@@ -9,6 +9,7 @@ stream it is pointed at (standard output, a terminal, a pipe) directly, never by
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -141,6 +142,19 @@ def is_standard_output(path: str) -> bool:
     return _same_file(info, 1)
 
 
+def is_stream(path: str) -> bool:
+    """`-`, or an existing path that is not a regular file of its own (a terminal, a pipe, a
+    device, `/dev/stderr`), or the file standard output goes to: written as it is, no name
+    to take a format from."""
+    if path == "-":
+        return True
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(info.st_mode) or _same_file(info, 1)
+
+
 def write_output(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write what a command produces to `path`: `-` is standard output; a stream (a terminal,
     a pipe, a device, `/dev/stdout`, or the very file standard output goes to) is written
@@ -194,7 +208,7 @@ def _to_path_directly(name: str, payload: bytes) -> None:
     try:
         fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        if exc.errno == 6:  # ENXIO: a FIFO with no reader
+        if exc.errno == errno.ENXIO and _is_fifo(name):  # a FIFO with no reader
             raise MesoError(f"cannot write {name}: a FIFO that nothing reads") from None
         raise MesoError(f"cannot write {name}: {exc.strerror or exc}") from None
     try:
@@ -206,6 +220,13 @@ def _to_path_directly(name: str, payload: bytes) -> None:
         raise MesoError(f"cannot write {name}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def _is_fifo(name: str) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(name).st_mode)
+    except OSError:
+        return False
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:

@@ -358,3 +358,18 @@ def test_batch_killed_while_waiting_for_a_fifo_writer_says_so(here: Path) -> Non
     out, err = child.communicate(timeout=30)
     assert child.returncode == 143, err
     assert err.decode() == "meso: batch: terminated after 0 lines\n" and out == b""
+
+
+def test_a_stream_needs_no_suffix_and_a_missing_terminal_is_named(here: Path) -> None:
+    done = shell("meso handout p.yaml -p hair --on 2026-11-22 -o /dev/stderr 2>&1 >/dev/null", here)
+    assert done.returncode == 0 and done.stdout.startswith(b"# Your mesotherapy course")
+    # no controlling terminal: /dev/tty cannot be opened, and that is what the message says
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "plan", "p.yaml", "-p", "hair", "--ics", "/dev/tty"],
+        cwd=here,
+        env=env(),
+        capture_output=True,
+        start_new_session=True,
+        timeout=60,
+    )
+    one_line(done, "cannot write /dev/tty: No such device or address")

@@ -76,7 +76,7 @@ def handout(
       meso handout patient.yaml -p hair --start 2026-12-01 --clinic "Clinic Ada" -o p.md
       meso handout patient.yaml -p cellulite --per-week 2 --holidays TR --format html > p.html
     """
-    from meso_cli.files import is_standard_output
+    from meso_cli.files import is_stream
     from meso_cli.planning import plan_made
     from meso_cli.render.handout import build, to_html, to_markdown
 
@@ -84,7 +84,7 @@ def handout(
         raise MesoError("-o: empty file name")
     target = output or "-"
     chosen_format = fmt
-    if chosen_format is None and not is_standard_output(target):  # stdout: Markdown
+    if chosen_format is None and not is_stream(target):  # a stream: Markdown
         chosen_format = _BY_SUFFIX.get(PurePath(target).suffix.lower())
         if chosen_format is None:
             raise MesoError(f"-o {target}: name a .md or .html file, or give --format md|html")
