@@ -283,8 +283,9 @@ def test_two_patients_can_never_share_a_uid(here: Path) -> None:
     # A patient without an id, and one whose id spells that patient's key.
     anonymous = uids(here, person, "-p", "hair")
     key = next(iter(anonymous)).split("/")[0]
-    assert key.startswith("anon:")
-    assert not anonymous & uids(here, f"id: {json.dumps(key)}\n{person}", "-p", "hair")
+    assert key.startswith("anon=")
+    for spelled in (key, key.replace("=", ":")):  # icalendar 6.0 reads %3A back as ':'
+        assert not anonymous & uids(here, f"id: {json.dumps(spelled)}\n{person}", "-p", "hair")
 
 
 def test_an_id_is_stripped_and_one_of_spaces_is_refused(here: Path) -> None:

@@ -17,15 +17,16 @@ def patient_key(patient: Patient) -> str:
     """What UIDs are built on: the patient's id, else a hash of who the patient is.
 
     The id is percent-encoded with nothing left safe, which is one-to-one: two ids give two
-    keys, and no key holds a `/` (the separator of a UID's parts) or a `:`. A patient without
-    an id gets `anon:` and a hash, which no id can spell. Only the birth date (or age) and sex
-    are hashed: a medication, a sun holiday or a session done changes nothing, so a re-export
-    replaces its events.
+    keys, and no key holds a `/` (the separator of a UID's parts) or a `=`. A patient without
+    an id gets `anon=` and a hash, which no id can spell. (Not `:`: icalendar 6.0 reads a
+    `%3A` back as `:`, so an id `anon:…` would have read the same.) Only the birth date (or
+    age) and sex are hashed: a medication, a sun holiday or a session done changes nothing, so
+    a re-export replaces its events.
     """
     if patient.id:
         return quote(patient.id, safe="")
     content = patient.model_dump_json(include={"birth_date", "age", "sex"})
-    return "anon:" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+    return "anon=" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
 
 def uid(key: str, protocol: Protocol, item: int | str) -> str:
