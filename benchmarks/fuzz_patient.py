@@ -1,10 +1,8 @@
 """Fuzz the patient-file reader and the screening engine for a fixed time budget.
 
-Every input goes the way a patient file does: documents.read_text (bytes: size, UTF-8, BOM,
-NUL), documents.parse (strict YAML or JSON), documents.reject_nulls, patients.validated (read
-directly when plainly well formed, else by the model), then screening.screen, and the result
-is written as UTF-8 JSON. Where the direct reading reads a patient, the model must read the
-very same one.
+Every input goes the way a patient file does: files.decode (UTF-8, BOM, NUL), documents.parse
+(strict YAML or JSON), documents.reject_nulls, documents.validate into the Patient model for
+the reference date, then the screening, and the result is written as UTF-8 JSON.
 A clean refusal is a MesoError (or a pydantic ValidationError); anything else is a finding:
 its type, message and input are printed and saved, and the run goes on.
 
@@ -29,8 +27,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from meso_cli.core import to_json
-
 ROOT = Path(__file__).resolve().parent.parent
 ON = date(2026, 11, 22)
 SEEDS = [
@@ -53,17 +49,17 @@ class Run:
     def __init__(self, deadline: float, out_dir: Path) -> None:
         from pydantic import ValidationError
 
-        import meso_cli.data as data
         import meso_cli.documents as documents
-        import meso_cli.patients as patients
-        import meso_cli.screening as screening
+        import meso_cli.files as files
+        from meso_cli.data import load_dataset
         from meso_cli.errors import MesoError
         from meso_cli.models import Patient
+        from meso_cli.screening import Screener
 
-        self.screening, self.patient = screening, Patient
-        self.patients, self.documents = patients, documents
+        self.patient, self.documents, self.files = Patient, documents, files
         self.clean = (MesoError, ValidationError)
-        self.dataset = data.load_dataset(data.packaged_data_dir())
+        self.dataset = load_dataset(files.packaged_data_dir())
+        self.screener = Screener(self.dataset)
         self.protocols = [None, *self.dataset.protocols]
         self.deadline = deadline
         self.out_dir = out_dir
@@ -84,23 +80,13 @@ class Run:
     def _target(self, raw: bytes) -> None:
         name = "fuzz.json" if raw[:1] == b"{" or len(raw) % 3 == 0 else "fuzz.yaml"
         documents = self.documents
-        doc = documents.parse(documents.read_text("-", lambda: raw), name)
+        doc = documents.parse(self.files.decode(raw, name), name)
         if isinstance(doc.value, dict):
             documents.reject_nulls(doc)
-        direct = self.patients.from_plain(doc.value)
-        if direct is not None:
-            from meso_cli.models import to_core
-
-            try:
-                by_model = to_core(self.patient.model_validate(doc.value))
-            except Exception as exc:  # noqa: BLE001  (not a clean refusal here: a disagreement)
-                raise AssertionError(f"read directly, refused by the model: {exc}") from exc
-            if by_model != direct:
-                raise AssertionError("the direct reading and the model read different patients")
-        patient = self.patients.validated(doc)
+        patient = documents.validate(doc, self.patient, context={"on": ON})
         protocol = self.protocols[len(raw) % len(self.protocols)]
-        result = self.screening.screen(patient, protocol, self.dataset, on=ON)
-        to_json(result).encode("utf-8")
+        result = self.screener.screen(patient, protocol, on=ON)
+        result.model_dump_json().encode("utf-8")
         self.outcomes[f"screened: {result.verdict.value}"] += 1
 
     def _finding(self, exc: Exception, raw: bytes) -> None:

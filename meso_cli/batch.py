@@ -15,11 +15,11 @@ from meso_cli.documents import (
     reject_nulls,
     reject_raw,
     reject_surrogates,
-    validate,
     whole_number,
 )
 from meso_cli.errors import FileProblems, MesoError
 from meso_cli.models import Patient, Protocol
+from meso_cli.patients import patient_from
 from meso_cli.screening import Screener
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def read_patient(raw: bytes, number: int, on: date) -> Patient:
             reject_nulls(doc)
         if "\\u" in text:
             reject_surrogates(doc)
-        return validate(doc, Patient, context={"on": on})
+        return patient_from(doc, on)
     except FileProblems as exc:
         raise MesoError("; ".join(p.message for p in exc.problems) or exc.message) from None
 

@@ -6,11 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from meso_cli.dates import parse_day
+from meso_cli.dates import WEEKDAY_NAMES, WEEKDAYS, parse_day, weekday_number
 from meso_cli.errors import MesoError, close_matches, unknown
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_OPEN_DAYS = frozenset(range(5))  # Monday to Friday
 
 # How far ahead to look for an open day. Nothing a clinic closes for lasts this long, so a
@@ -99,10 +97,7 @@ def parse_open_days(text: str) -> frozenset[int]:
 
 
 def _weekday(word: str) -> int | None:
-    for i, (short, name) in enumerate(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)):
-        if word in (short, name.lower()) or (len(word) >= 3 and name.lower().startswith(word)):
-            return i
-    return None
+    return weekday_number(word)
 
 
 def parse_closure(text: str) -> Closure:
@@ -116,8 +111,11 @@ def parse_closure(text: str) -> Closure:
     return Closure(first, last)
 
 
-def public_holidays(country: str, years: Iterable[int] = ()) -> Mapping[date, str]:
-    """Public holidays of `country` (ISO code or English name) with English names.
+def public_holidays(
+    country: str, years: Iterable[int] = (), subdivision: str | None = None
+) -> Mapping[date, str]:
+    """Public holidays of `country` (ISO code or English name) with English names, and of
+    one of its subdivisions (a state, a province: `DE` with `BY`) when one is given.
 
     The `holidays` package is imported here, only when asked: it costs a noticeable part of
     the start-up time. The mapping it returns fills in further years as they are looked up.
@@ -141,6 +139,14 @@ def public_holidays(country: str, years: Iterable[int] = ()) -> Mapping[date, st
             f"name, e.g. TR, DE, US, GB or Turkey ({len(COUNTRIES)} countries known)"
         )
     probe = hol.country_holidays(code)
+    subdiv = None
+    if subdivision is not None:
+        known = [str(s) for s in probe.subdivisions]
+        subdiv = next((s for s in known if s.lower() == subdivision.strip().lower()), None)
+        if subdiv is None:
+            if not known:
+                raise MesoError(f"the holidays of {code} have no subdivisions; leave it out")
+            raise unknown(f"subdivision of {code}", subdivision, known)
     languages = probe.supported_languages
     language = (
         "en_US"
@@ -148,6 +154,6 @@ def public_holidays(country: str, years: Iterable[int] = ()) -> Mapping[date, st
         else next((lang for lang in languages if lang.startswith("en")), None)
     )
     result: Mapping[date, str] = hol.country_holidays(
-        code, years=sorted(set(years)), language=language
+        code, subdiv=subdiv, years=sorted(set(years)), language=language
     )
     return result

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from meso_cli.codes import SHOWN, span
 from meso_cli.documents import Document, Loc, describe, parse, validate
 from meso_cli.errors import FileProblems, Problem, close_matches, file_error
 from meso_cli.files import DATA_FILES, decode, packaged_data_dir, read_bytes
@@ -23,6 +24,7 @@ from meso_cli.models import (
     HasCondition,
     ProtocolsFile,
     TakesMedication,
+    Term,
     TermKind,
     Trigger,
 )
@@ -94,6 +96,8 @@ def load_dataset(directory: Path) -> Dataset:
         protocols=protos.protocols,
         common_precare=protos.common.precare,
         common_aftercare=protos.common.aftercare,
+        atc_classes=dict(contra.atc_classes),
+        source_titles=dict(contra.sources),
         version=data_version(read),
     )
 
@@ -153,6 +157,8 @@ def _cross_check(
             bad(cdoc, ("terms", section), f"duplicate term id {dup!r}")
         for i, t in enumerate(terms):
             check_sources(cdoc, ("terms", section, i), t.sources)
+        for where, msg in shared_codes(terms, ("terms", section)):
+            bad(cdoc, where, msg)
     for dup in _dupes(r.id for r in contra.rules):
         bad(cdoc, ("rules",), f"duplicate rule id {dup!r}")
     for i, rule in enumerate(contra.rules):
@@ -165,6 +171,14 @@ def _cross_check(
             elif isinstance(trig, TakesMedication):
                 for k, term in enumerate(trig.medications):
                     known(cdoc, tloc + ("medications", k), term, medications, "no medication term")
+                for k, group in enumerate(trig.atc):
+                    known(
+                        cdoc,
+                        tloc + ("atc", k),
+                        group,
+                        contra.atc_classes,
+                        "no ATC class in atc_classes named",
+                    )
     for rid, action in REQUIRED_RULES.items():
         if rid not in rules:
             bad(cdoc, ("rules",), f"required rule {rid!r} is missing")
@@ -181,6 +195,8 @@ def _cross_check(
 
     for dup in _dupes(t.id for t in protos.ingredients):
         bad(pdoc, ("ingredients",), f"duplicate ingredient id {dup!r}")
+    for where, msg in shared_codes(protos.ingredients, ("ingredients",)):
+        bad(pdoc, where, msg)
     for i, t in enumerate(protos.ingredients):
         check_sources(pdoc, ("ingredients", i), t.sources)
     for section in ("precare", "aftercare"):
@@ -217,4 +233,43 @@ def _cross_check(
                 check_sources(pdoc, loc + (section, k), item.sources)
                 if item.rule is not None:
                     known(pdoc, loc + (section, k, "rule"), item.rule, rules, "no rule")
+    return out
+
+
+def shared_codes(terms: Sequence[Term], section: Loc) -> list[tuple[Loc, str]]:
+    """Every code entry that another term of the same kind also covers: a code belongs to one
+    term, so that a code in a record is read one way. ICD ranges and categories that overlap
+    (`E10-E14` and `E11.9`) are shared too."""
+    out: list[tuple[Loc, str]] = []
+    seen: list[tuple[str, str, str]] = []  # system, entry, term id
+    for i, term in enumerate(terms):
+        positions: dict[str, int] = {}
+        for system, entry in term.codes.entries():
+            k = positions.get(system, 0)
+            positions[system] = k + 1
+            for other_system, other, owner in seen:
+                if other_system != system:
+                    continue
+                if system in ("icd10", "icd10cm"):
+                    clash = span(entry).overlaps(span(other))
+                else:
+                    clash = entry == other
+                if clash and owner != term.id:
+                    out.append(
+                        (
+                            section + (i, "codes", system, k),
+                            f"{SHOWN[system]} {entry} is shared with term {owner!r} "
+                            f"({other}); a code belongs to one term",
+                        )
+                    )
+                    break
+                if clash:
+                    out.append(
+                        (
+                            section + (i, "codes", system, k),
+                            f"{SHOWN[system]} {entry} is listed twice on term {term.id!r}",
+                        )
+                    )
+                    break
+            seen.append((system, entry, term.id))
     return out

@@ -53,3 +53,17 @@ def birthday(birth: date, years: int) -> date:
         return birth.replace(year=birth.year + years)
     except ValueError:  # 29 February in a common year
         return date(birth.year + years, 3, 1)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def weekday_number(word: str) -> int | None:
+    """Monday 0 for `mon`, `monday` or a prefix of three letters or more (`tues`, `thur`);
+    None for anything else."""
+    word = word.strip().lower()
+    for i, (short, name) in enumerate(zip(WEEKDAYS, WEEKDAY_NAMES, strict=True)):
+        if word in (short, name.lower()) or (len(word) >= 3 and name.lower().startswith(word)):
+            return i
+    return None

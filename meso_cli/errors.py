@@ -64,6 +64,10 @@ class MesoError(Exception):
         return self.message
 
 
+class FileExists(MesoError):
+    """A file that was to be created new exists already (nothing was written over it)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in a file, with the line when there is one (a field of FileProblems)."""

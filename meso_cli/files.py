@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from meso_cli.errors import MesoError, file_error
+from meso_cli.errors import FileExists, MesoError, file_error
 
 MAX_BYTES = 1 << 20  # a patient or data file is a few KiB; refuse anything absurd
 DATA_FILES = ("contraindications.yaml", "protocols.yaml")
@@ -229,14 +229,34 @@ def _is_fifo(name: str) -> bool:
         return False
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
+def _link_new(tmp: Path, target: Path, path: str | os.PathLike[str]) -> None:
+    """Put `tmp` in place as `target`, which must not exist."""
+    exists = FileExists(f"{path} exists; nothing was written over it")
+    try:
+        os.link(tmp, target)  # fails if the name exists: no check-then-write race
+    except FileExistsError:
+        raise exists from None
+    except OSError:
+        # A file system without hard links: claim the name first, then move over the claim.
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            raise exists from None
+        os.replace(tmp, target)
+        return
+    tmp.unlink()
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, replace: bool = True) -> None:
     """Write `data` to the regular file `path` through a temporary file in the same directory.
 
     The temporary file is flushed and fsynced, then moved over `path` with os.replace (atomic
     on POSIX and Windows). On any failure the old file is left as it was, the temporary file
     is removed, and a MesoError (exit 2) names the path and the reason. A symbolic link is
     written through to the file it names (the link stays a link). Temporary files of this
-    naming left more than an hour ago by a write that was killed are removed.
+    naming left more than an hour ago by a write that was killed are removed. With
+    `replace=False` an existing file is never written over, even one created a moment ago by
+    another program: the temporary file is linked into place, and FileExists is raised.
     """
     if os.fspath(path) == "":
         raise MesoError("empty file name")
@@ -263,7 +283,10 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            _link_new(tmp, target, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
@@ -301,3 +324,41 @@ def _sync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_new(path: str | os.PathLike[str], data: bytes | str) -> None:
+    """Write a new file at `path`, refusing one that exists, even if it appears while this
+    is written: the text goes to a temporary file in the same directory, which is then
+    linked into place (a link never replaces a file) and removed. A record is a regular file:
+    never `-` (a file of that name would be made) nor an empty name."""
+    if os.fspath(path) == "":
+        raise MesoError("empty file name")
+    if os.fspath(path) == "-":
+        raise MesoError("cannot write to '-': give a file name")
+    target = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if target.exists() or target.is_symlink():
+        raise MesoError(f"{target} exists; not replaced")
+    _remove_stale(target.parent)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    try:
+        with open(tmp, "xb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            raise MesoError(f"{target} exists; not replaced") from None
+        except OSError:
+            # No hard links here (some network or FAT file systems): create it exclusively.
+            with open(target, "xb") as handle:
+                handle.write(payload)
+    except FileExistsError:
+        raise MesoError(f"{target} exists; not replaced") from None
+    except OSError as exc:
+        raise MesoError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    _sync_dir(target.parent)

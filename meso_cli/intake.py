@@ -31,6 +31,30 @@ def yes_no(text: str) -> bool:
     raise BadAnswer("please answer y (yes) or n (no)")
 
 
+SEXES = {
+    "f": "female",
+    "female": "female",
+    "m": "male",
+    "male": "male",
+    "o": "other",
+    "other": "other",
+}
+
+
+def sex(text: str) -> str:
+    """`f`, `m`, `o` or the words: the patient file's `sex`."""
+    word = text.strip().casefold()
+    if word in SEXES:
+        return SEXES[word]
+    raise BadAnswer("please answer f (female), m (male) or o (other)")
+
+
+def asks_pregnancy(sex: str | None) -> bool:
+    """Whether pregnancy and breastfeeding apply: for every patient but a male one (the
+    status-not-stated rule reviews them when left out for anyone else)."""
+    return sex != "male"
+
+
 def _date(text: str, what: str) -> date:
     """As a date option is read (YYYY-MM-DD, a real day, 1900-2100), with an example."""
     try:
@@ -132,7 +156,7 @@ def _mapping(entry: dict[str, Any]) -> str:
 def patient_yaml(patient: Patient, *, header: str = "") -> str:
     """The patient as a YAML file `meso screen` reads back, in the order of the spec."""
     lines = [f"# {line}" for line in header.splitlines()]
-    for key in ("id", "birth_date", "age", "sex", "pregnant", "breastfeeding", "fever"):
+    for key in ("id", "name", "birth_date", "age", "sex", "pregnant", "breastfeeding", "fever"):
         value = getattr(patient, key)
         if value is not None:
             lines.append(f"{key}: {_scalar(value)}")
@@ -147,7 +171,7 @@ def patient_yaml(patient: Patient, *, header: str = "") -> str:
             _mapping({"name": m.name, "last_dose": m.last_dose}) if m.last_dose else _scalar(m.name)
             for m in patient.medications
         ],
-        "allergies": [_scalar(a) for a in patient.allergies],
+        "allergies": [_scalar(a.name) for a in patient.allergies],
         "sun_exposure": [_mapping({"from": s.start, "to": s.end}) for s in patient.sun_exposure],
         "sessions_done": [_scalar(d) for d in patient.sessions_done],
     }

@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from meso_cli.models import Dataset, Term, TermKind
+from meso_cli.codes import Span, span
+from meso_cli.models import Code, Dataset, TakesMedication, Term, TermKind, flat
 
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -60,6 +61,9 @@ class Vocabulary:
     index: dict[str, Match]
     longest: int
     phrases: dict[str, Match] = field(default_factory=dict)
+    codes: dict[tuple[str, str], Match] = field(default_factory=dict)  # ATC, SNOMED CT
+    spans: dict[str, list[tuple[Span, Match]]] = field(default_factory=dict)  # ICD-10, -CM
+    atc_of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # term id -> its ATC codes
     _cache: dict[str, tuple[tuple[Match, ...], tuple[str, ...]]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -71,12 +75,33 @@ class Vocabulary:
     def of(cls, terms: Iterable[Term]) -> Vocabulary:
         index: dict[str, Match] = {}
         phrases: dict[str, Match] = {}
+        codes: dict[tuple[str, str], Match] = {}
+        spans: dict[str, list[tuple[Span, Match]]] = {}
+        atc_of: dict[str, tuple[str, ...]] = {}
         for term in terms:
+            match = Match(term.id, term.names[0])
             for name in term.names:
-                match = Match(term.id, term.names[0])
                 index.setdefault("".join(tokens(name)), match)
                 phrases.setdefault(" ".join(tokens(name)), match)
-        return cls(index, max((len(k) for k in index), default=0), phrases)
+            for system, entry in term.codes.entries():
+                if system in ("icd10", "icd10cm"):
+                    spans.setdefault(system, []).append((span(entry), match))
+                else:
+                    codes.setdefault((system, entry), match)
+            atc_of.setdefault(term.id, tuple(term.codes.atc))
+        longest = max((len(k) for k in index), default=0)
+        return cls(index, longest, phrases, codes, spans, atc_of)
+
+    def code(self, code: Code) -> Match | None:
+        """The term a code belongs to: an ATC or SNOMED CT code exactly, an ICD-10 code by the
+        category or range it falls in (E11.9 in E10-E14); None for a code no term carries."""
+        found = self.codes.get((code.system, code.value))
+        if found is not None:
+            return found
+        for entry, match in self.spans.get(code.system, ()):
+            if entry.covers_code(code.value):
+                return match
+        return None
 
     def match(self, text: str) -> tuple[Match, ...]:
         """Every known term in `text`; a term inside a longer matched phrase is dropped.
@@ -156,6 +181,8 @@ class Vocabularies:
     allergens: Vocabulary  # an allergy is read against the ingredients, then the medications
     ingredient_of: dict[str, list[str]]
     """Every ingredient id -> the protocols whose solution lists it (none, for some)."""
+    classes: dict[str, str] = field(default_factory=dict)
+    """The ATC classes the rules name, with their names: a medicine coded in one is known."""
 
     @classmethod
     def of(cls, data: Dataset) -> Vocabularies:
@@ -170,4 +197,11 @@ class Vocabularies:
                 [*data.terms[TermKind.INGREDIENT], *data.terms[TermKind.MEDICATION]]
             ),
             ingredient_of=ingredient_of,
+            classes={
+                group: data.atc_classes.get(group, group)
+                for rule in data.rules
+                for trigger in flat(rule.when)
+                if isinstance(trigger, TakesMedication)
+                for group in trigger.atc
+            },
         )

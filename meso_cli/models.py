@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -15,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StrictBool,
     StrictInt,
     StrictStr,
@@ -27,7 +28,8 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from meso_cli.dates import ISO_DAY, age_on, year_problem
+from meso_cli.codes import ATC_SUBSTANCE, SHOWN, System, code_problem, entry_problem, normalise
+from meso_cli.dates import ISO_DAY, age_on, weekday_number, year_problem
 from meso_cli.text import unsafe_character
 
 SCHEMA_VERSION = "1"
@@ -57,6 +59,10 @@ class NoteCode(StrEnum):
     RESOLVED = "resolved"  # a condition resolved by the day the rules were applied
     TAKEN_NOW = "taken-now"  # a medication with no last dose
     LAPSED_BY_START = "lapsed-by-start"  # ruled out on the reference date, not on the start
+    # assumptions: how a FHIR Bundle was read
+    NOT_READ = "not-read"  # resources of a kind the reader does not use ("1 Immunization")
+    RECORD_IGNORED = "record-ignored"  # refuted, entered in error, not taken, resolved allergy
+    READ_AS = "read-as"  # a record read one way of several (a stop with no date: taken now)
     # warnings: what a plan calls out
     NO_PLAN = "no-plan"
     START_MOVED = "start-moved"
@@ -109,11 +115,11 @@ def _prose(value: str) -> str:
     return value
 
 
-# Every text the tool reads, from a patient or a data file, is one of these two, so that a
-# control or bidirectional character (meso_cli.text) is refused where it comes in, naming the
-# field and the code point: `id: control character U+001B is not allowed`.
-# One line of text: a name, an id, a title. Tab and line breaks are refused too.
-Line = Annotated[StrictStr, AfterValidator(_one_line)]
+# Every text the tool reads, from a patient, a profile or a data file, is one of these two, so
+# that a control or bidirectional character (meso_cli.text) is refused where it comes in,
+# naming the field and the code point: `id: control character U+001B is not allowed`.
+# One line of text: a name, an id, a title; never empty. Tab and line breaks are refused too.
+Line = Annotated[StrictStr, Field(min_length=1), AfterValidator(_one_line)]
 # Running text from a data file (a rule's rationale, a care item): line breaks are allowed.
 Prose = Annotated[StrictStr, AfterValidator(_prose)]
 
@@ -148,12 +154,57 @@ class Strict(BaseModel):
 # --- clinical data -------------------------------------------------------------------------
 
 
+def _code_text(value: Any) -> Any:
+    # A SNOMED CT id written without quotes is read by YAML and JSON as a number.
+    return str(value) if type(value) is int else value
+
+
+def _entry_of(system: System, *, substance: bool = False, group: bool = False) -> Any:
+    def check(value: str) -> str:
+        value = normalise(system, value)
+        problem = entry_problem(system, value)
+        if problem is not None:
+            raise ValueError(problem)
+        if substance and len(value) != ATC_SUBSTANCE:
+            raise ValueError(f"{value!r}: a term carries full ATC codes of 7 characters")
+        if group and len(value) >= ATC_SUBSTANCE:
+            raise ValueError(f"{value!r} is one substance; name a class (such as B01 or M01A)")
+        return value
+
+    return AfterValidator(check)
+
+
+AtcSubstance = Annotated[StrictStr, _entry_of("atc", substance=True)]
+AtcClass = Annotated[StrictStr, _entry_of("atc", group=True)]
+Icd10Entry = Annotated[StrictStr, _entry_of("icd10")]
+Icd10CmEntry = Annotated[StrictStr, _entry_of("icd10cm")]
+SnomedId = Annotated[StrictStr, BeforeValidator(_code_text), _entry_of("snomed")]
+
+
+class TermCodes(Strict):
+    """A term's codes in each system. ICD entries may be categories or ranges (`E10-E14`);
+    a code in a patient's record matches the entry it begins with or falls inside."""
+
+    atc: list[AtcSubstance] = Field(default_factory=list, description="WHO ATC, 7 characters.")
+    icd10: list[Icd10Entry] = Field(default_factory=list, description="WHO ICD-10 (2019).")
+    icd10cm: list[Icd10CmEntry] = Field(default_factory=list, description="ICD-10-CM.")
+    snomed: list[SnomedId] = Field(default_factory=list, description="SNOMED CT concept ids.")
+
+    def entries(self) -> Iterator[tuple[System, str]]:
+        for system in ("atc", "icd10", "icd10cm", "snomed"):
+            for entry in getattr(self, system):
+                yield system, entry
+
+
 class Term(Strict):
-    """A name a practitioner may type, with its synonyms and brand names."""
+    """A name a practitioner may type, with its synonyms and brand names, and its codes."""
 
     id: Line = Field(description="Stable id used by rules and protocols.")
     names: list[Line] = Field(
         min_length=1, description="Display name first, then synonyms, brand names, spellings."
+    )
+    codes: TermCodes = Field(
+        default_factory=TermCodes, description="Codes a patient's record may give instead."
     )
     note: Prose | None = Field(default=None, description="Why this term is known.")
     sources: list[Line] = Field(default_factory=list)
@@ -179,7 +230,12 @@ class HasCondition(Strict):
 
 class TakesMedication(Strict):
     medications: list[Line] = Field(
-        min_length=1, description="Medication term ids; any one listed fires the rule."
+        default_factory=list, description="Medication term ids; any one listed fires the rule."
+    )
+    atc: list[AtcClass] = Field(
+        default_factory=list,
+        description="ATC classes (B01, M01A): any medication whose code lies in one fires the "
+        "rule, whether or not a term names it.",
     )
     washout_days: StrictInt | None = Field(
         default=None,
@@ -187,6 +243,12 @@ class TakesMedication(Strict):
         description="With a washout, the rule fires only if the last dose is fewer than this "
         "many days before the start, and lasts until last dose + washout.",
     )
+
+    @model_validator(mode="after")
+    def _names_something(self) -> TakesMedication:
+        if not self.medications and not self.atc:
+            raise ValueError("give medications (term ids), atc (classes), or both")
+        return self
 
 
 class MedicationCount(Strict):
@@ -217,6 +279,7 @@ _TRIGGERS: dict[str, type[Strict]] = {
     "flag": Flag,
     "conditions": HasCondition,
     "medications": TakesMedication,
+    "atc": TakesMedication,
     "medication_count_at_least": MedicationCount,
     "ingredient_allergy": IngredientAllergy,
     "unrecognized_term": UnrecognizedTerm,
@@ -381,6 +444,12 @@ class Dataset(Strict):
     protocols: list[Protocol]
     common_precare: list[CareItem]
     common_aftercare: list[CareItem]
+    atc_classes: dict[str, str] = Field(
+        default_factory=dict, description="The ATC classes rules name, with their WHO names."
+    )
+    source_titles: dict[str, str] = Field(
+        default_factory=dict, description="The source articles' titles, by file name."
+    )
     version: str = Field(description="sha256 of the data files.")
 
     def rule(self, rule_id: str) -> Rule | None:
@@ -400,6 +469,9 @@ class TermsSection(Strict):
 
 class ContraindicationsFile(Strict):
     sources: dict[Line, Prose]
+    atc_classes: dict[AtcClass, Line] = Field(
+        default_factory=dict, description="ATC classes a rule may name, with their WHO names."
+    )
     terms: TermsSection
     rules: list[Rule]
 
@@ -433,18 +505,97 @@ _NAME_SCHEMA: JsonDict = {"maxLength": MAX_NAME}
 SchemaName = Annotated[str, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]
 
 
-class ConditionEntry(Strict):
-    name: Line = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
+class Code(Strict):
+    """A code from a classification (ATC, WHO ICD-10, ICD-10-CM, SNOMED CT)."""
+
+    system: System = Field(description="atc, icd10 (WHO), icd10cm or snomed.")
+    value: Annotated[StrictStr, BeforeValidator(_code_text), AfterValidator(_one_line)] = Field(
+        min_length=1, max_length=40, description="The code as the classification writes it."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalised(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("system") in SHOWN:
+            value = _code_text(data.get("value"))
+            if isinstance(value, str):
+                return {**data, "value": normalise(data["system"], value)}
+        return data
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Code:
+        problem = code_problem(self.system, self.value)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    @property
+    def shown(self) -> str:
+        return f"{SHOWN[self.system]} {self.value}"
+
+
+def _codes(value: Any) -> Any:
+    # `code: {system: atc, value: B01AA03}` is one code; a list gives every code of one entry.
+    return [value] if isinstance(value, dict | BaseModel) else value
+
+
+Codes = Annotated[
+    list[Code],
+    BeforeValidator(_codes, json_schema_input_type=Code | list[Code]),
+    Field(min_length=1, max_length=20),
+]
+
+
+class _Coded(Strict):
+    """An entry given by name, by code, or both: a known code is matched exactly."""
+
+    name: Line | None = Field(default=None, min_length=1, json_schema_extra=_NAME_SCHEMA)
+    code: Codes | None = Field(
+        default=None,
+        description="A code, or the codes of one record entry, beside or instead of the name.",
+    )
+
+    _SYSTEMS: ClassVar[dict[str, str]] = {}  # systems this kind of entry may not use, and why
+
+    @model_validator(mode="after")
+    def _named_or_coded(self) -> Self:
+        if self.name is None and not self.code:
+            raise ValueError("give a name, a code, or both")
+        for code in self.code or []:
+            why = self._SYSTEMS.get(code.system)
+            if why is not None:
+                raise ValueError(f"{code.shown}: {why}")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The name, or the codes where no name is given: how findings show the entry."""
+        return self.name or ", ".join(c.shown for c in self.code or [])
+
+
+_NOT_A_MEDICINE = "an ICD-10 code names a condition, not a medicine; give an ATC or SNOMED CT code"
+
+
+class ConditionEntry(_Coded):
+    _SYSTEMS: ClassVar[dict[str, str]] = {
+        "atc": "an ATC code names a medicine, not a condition; give ICD-10 or SNOMED CT"
+    }
+
     resolved_on: IsoDate | None = Field(
         default=None, description="First day on which the condition no longer applies."
     )
 
 
-class MedicationEntry(Strict):
-    name: Line = Field(min_length=1, json_schema_extra=_NAME_SCHEMA)
+class MedicationEntry(_Coded):
+    _SYSTEMS: ClassVar[dict[str, str]] = {"icd10": _NOT_A_MEDICINE, "icd10cm": _NOT_A_MEDICINE}
+
     last_dose: IsoDate | None = Field(
         default=None, description="Date of the last dose; absent means it is being taken now."
     )
+
+
+class AllergyEntry(_Coded):
+    _SYSTEMS: ClassVar[dict[str, str]] = {"icd10": _NOT_A_MEDICINE, "icd10cm": _NOT_A_MEDICINE}
 
 
 class SunPeriod(Strict):
@@ -466,6 +617,9 @@ Condition = Annotated[
 Medication = Annotated[
     MedicationEntry, BeforeValidator(_named, json_schema_input_type=SchemaName | MedicationEntry)
 ]
+Allergy = Annotated[
+    AllergyEntry, BeforeValidator(_named, json_schema_input_type=SchemaName | AllergyEntry)
+]
 
 
 def _given_by_then(day: date, info: ValidationInfo) -> date:
@@ -481,6 +635,41 @@ def _given_by_then(day: date, info: ValidationInfo) -> date:
 
 
 SessionDone = Annotated[IsoDate, AfterValidator(_given_by_then)]
+
+MAX_REASON = 1000  # characters in a clearance's reason
+
+
+class Clearance(Strict):
+    """A review the practitioner assessed and cleared, recorded in the patient file
+    (`meso clear`): later screenings honour it for the entry it names only."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    rule: Line = Field(json_schema_extra=_NAME_SCHEMA, description="The review rule cleared.")
+    matched: Line | None = Field(
+        default=None,
+        json_schema_extra=_NAME_SCHEMA,
+        description="The entry the clearance covers, as the finding named it (a medicine, a "
+        "condition, an allergy); a new entry fires the rule again.",
+    )
+    by: Line = Field(json_schema_extra=_NAME_SCHEMA, description="Who assessed and cleared it.")
+    on: IsoDate = Field(description="The day it was cleared; not in force before that day.")
+    reason: Line = Field(json_schema_extra={"maxLength": MAX_REASON}, description="Why.")
+
+    @field_validator("rule", "matched", "by")
+    @classmethod
+    def _short(cls, value: str | None) -> str | None:
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{len(value)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _not_too_long(cls, value: str) -> str:
+        if len(value) > MAX_REASON:
+            raise ValueError(f"{len(value)} characters; at most {MAX_REASON}")
+        return value
+
 
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
@@ -523,9 +712,13 @@ class Patient(Strict):
 
     id: PatientId | None = Field(
         default=None,
-        min_length=1,
         json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
+    )
+    name: Line | None = Field(
+        default=None,
+        json_schema_extra=_NAME_SCHEMA,
+        description="The patient's name, for the handout; never in batch output.",
     )
     birth_date: IsoDate | None = None
     age: Age | None = Field(default=None, description="Whole years at the reference date.")
@@ -535,16 +728,16 @@ class Patient(Strict):
     fever: StrictBool | None = Field(default=None, description="Default false (assumed).")
     conditions: list[Condition] = Field(
         default_factory=list,
-        description="A name, or {name, resolved_on}.",
+        description="A name, or {name, code, resolved_on}.",
         json_schema_extra=_FEW,
     )
     medications: list[Medication] = Field(
         default_factory=list,
-        description="A name, or {name, last_dose}.",
+        description="A name, or {name, code, last_dose}.",
         json_schema_extra=_FEW,
     )
-    allergies: list[Annotated[Line, Field(min_length=1, json_schema_extra=_NAME_SCHEMA)]] = Field(
-        default_factory=list, json_schema_extra=_FEW
+    allergies: list[Allergy] = Field(
+        default_factory=list, description="A name, or {name, code}.", json_schema_extra=_FEW
     )
     sun_exposure: list[SunPeriod] = Field(
         default_factory=list,
@@ -556,9 +749,20 @@ class Patient(Strict):
         description="Dates of sessions of this course already given.",
         json_schema_extra={**_FEW, "uniqueItems": True},
     )
+    clearances: list[Clearance] = Field(
+        default_factory=list,
+        description="Reviews the practitioner cleared (meso clear), each for one entry.",
+        json_schema_extra=_FEW,
+    )
 
     @field_validator(
-        "conditions", "medications", "allergies", "sun_exposure", "sessions_done", mode="before"
+        "conditions",
+        "medications",
+        "allergies",
+        "sun_exposure",
+        "sessions_done",
+        "clearances",
+        mode="before",
     )
     @classmethod
     def _few(cls, value: Any) -> Any:
@@ -575,6 +779,14 @@ class Patient(Strict):
             text = item if isinstance(item, str) or item is None else item.name
             if text is not None and len(text) > MAX_NAME:
                 raise ValueError(f"{text[:20]!r}… is {len(text)} characters; at most {MAX_NAME}")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, value: str | None) -> str | None:
+        # The name itself is never repeated in a message: it may reach a batch error line.
+        if value is not None and len(value) > MAX_NAME:
+            raise ValueError(f"{len(value)} characters; at most {MAX_NAME}")
         return value
 
     @field_validator("birth_date")
@@ -597,6 +809,21 @@ class Patient(Strict):
                 )
         return value
 
+    # What a reader noted while turning a record into this patient (a FHIR Bundle: the
+    # resources it did not read, the entries it ignored); the screening lists them under
+    # `assumed`. Not a field: a patient file cannot write it.
+    _record_notes: tuple[Note, ...] = PrivateAttr(default=())
+
+    @property
+    def record_notes(self) -> tuple[Note, ...]:
+        return self._record_notes
+
+    def noting(self, notes: Sequence[Note]) -> Patient:
+        """This patient with what its reader noted about the record."""
+        copy = self.model_copy()
+        copy._record_notes = tuple(notes)
+        return copy
+
     @model_validator(mode="after")
     def _has_age(self) -> Patient:
         if self.birth_date is None and self.age is None:
@@ -609,6 +836,98 @@ class Patient(Strict):
         if len(set(value)) != len(value):
             raise ValueError("the same date is listed twice")
         return sorted(value)
+
+
+# --- the clinic profile --------------------------------------------------------------------
+
+
+def _weekday(value: Any) -> Any:
+    if isinstance(value, str) and weekday_number(value) is None:
+        raise ValueError(f"{value!r} is not a weekday (mon, tue, ... or monday, tuesday, ...)")
+    return value
+
+
+def _closed_period(value: Any) -> Any:
+    # "2026-12-24", "2026-12-21..2026-12-31" (as --closed takes them) or a TOML date.
+    if isinstance(value, date) and not isinstance(value, dt.datetime):
+        return {"first": value, "last": value}
+    if isinstance(value, str):
+        first, sep, last = value.strip().partition("..")
+        return {"first": first, "last": last if sep else first}
+    raise ValueError(f"expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, got {value!r}")
+
+
+def _clock(value: Any) -> Any:
+    # "10:30", or a TOML local time 10:30:00.
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0)
+    if isinstance(value, str):
+        hours, sep, minutes = value.strip().partition(":")
+        if sep and hours.isdigit() and len(hours) <= 2 and minutes.isdigit() and len(minutes) == 2:
+            try:
+                return dt.time(int(hours), int(minutes))
+            except ValueError:
+                pass
+    raise ValueError(f"expected a time HH:MM such as 10:30, got {value!r}")
+
+
+class ClosedPeriod(Strict):
+    """Days the clinic is shut, both ends included."""
+
+    first: IsoDate
+    last: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ClosedPeriod:
+        if self.last < self.first:
+            raise ValueError(f"the period ends ({self.last}) before it begins ({self.first})")
+        return self
+
+
+class ProfileClinic(Strict):
+    name: Line | None = Field(default=None, description="Printed on handouts (--clinic).")
+    phone: Line | None = Field(default=None, description="Printed on handouts (--phone).")
+    address: Line | None = None
+    practitioner: Line | None = Field(
+        default=None, description="The practitioner's name: handouts, and `meso clear --by`."
+    )
+
+
+class ProfileCalendar(Strict):
+    open_days: list[Annotated[StrictStr, AfterValidator(_weekday)]] | None = Field(
+        default=None, min_length=1, description="Weekdays the clinic works (--open-days)."
+    )
+    session_time: Annotated[dt.time, BeforeValidator(_clock)] | None = Field(
+        default=None, description="The usual start of a session, HH:MM (--time)."
+    )
+    closed: list[Annotated[ClosedPeriod, BeforeValidator(_closed_period)]] = Field(
+        default_factory=list, description="Closed days or periods (--closed)."
+    )
+    holidays: Line | None = Field(
+        default=None, description="Closed on this country's public holidays (--holidays)."
+    )
+    subdivision: Line | None = Field(
+        default=None, description="A state or province of that country, for its own holidays."
+    )
+
+
+class ProfileHandout(Strict):
+    language: Literal["en", "tr"] | None = Field(
+        default=None, description="The language of handouts (--lang)."
+    )
+
+
+class ProfileDefaults(Strict):
+    protocol: Line | None = Field(default=None, description="The protocol (--protocol).")
+
+
+class Profile(Strict):
+    """The clinic's settings (`profile.toml`); command-line options override them."""
+
+    clinic: ProfileClinic = Field(default_factory=ProfileClinic)
+    calendar: ProfileCalendar = Field(default_factory=ProfileCalendar)
+    handout: ProfileHandout = Field(default_factory=ProfileHandout)
+    defaults: ProfileDefaults = Field(default_factory=ProfileDefaults)
 
 
 # --- results -------------------------------------------------------------------------------
@@ -633,7 +952,14 @@ class Finding(Strict):
     matched: str | None = Field(description="The patient's own words that fired the rule.")
     until: dt.date | None = Field(description="For a deferral: the first day it no longer holds.")
     sources: list[str]
-    cleared: bool = Field(description="Cleared by the practitioner with --clear.")
+    cleared: bool = Field(
+        description="Cleared by the practitioner: with --clear, or recorded (`clearance`)."
+    )
+    clearance: Clearance | None = Field(
+        default=None,
+        description="The clearance recorded in the patient file that covers this finding: "
+        "who cleared it, when and why.",
+    )
     advice: str = Field(description="What to do.")
     suggestions: list[str] = Field(
         default_factory=list, description="Close known terms, for an unrecognized one."

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from meso_cli.dates import parse_day
-from meso_cli.documents import parse, reject_nulls, validate
+from meso_cli.documents import Document, parse, reject_nulls, validate
 from meso_cli.errors import MesoError
 from meso_cli.files import read_text
 from meso_cli.matching import tokens
@@ -19,13 +19,28 @@ from meso_cli.models import AGE_RANGE, Patient, first_error
 
 
 def load_patient(path: str, on: date | None = None) -> Patient:
-    """The patient in `path`. With the reference date `on`, a birth date after that day, an
-    age that does not fit the birth date, or a session listed as done after it is refused
-    here, with the file and line."""
+    """The patient in `path`: a patient file, or a FHIR R4 Bundle. With the reference date
+    `on`, a birth date after that day, an age that does not fit the birth date, or a session
+    listed as done after it is refused here, with the file and line."""
     shown = "<stdin>" if path == "-" else path
-    doc = parse(read_text(path), shown)
+    return patient_from_text(read_text(path), shown, on=on)
+
+
+def patient_from_text(text: str, shown: str, *, on: date | None = None) -> Patient:
+    """The patient in the text of a file named `shown`, read as `load_patient` reads it."""
+    doc = parse(text, shown)
     if isinstance(doc.value, dict):
         reject_nulls(doc)
+    return patient_from(doc, on)
+
+
+def patient_from(doc: Document, on: date | None = None) -> Patient:
+    """A parsed document as a Patient: a FHIR R4 Bundle when it names its `resourceType`
+    (read by fhir_in, which alone imports fhir.resources), else a patient file."""
+    if isinstance(doc.value, dict) and "resourceType" in doc.value:
+        from meso_cli.fhir_in import patient_from_bundle
+
+        return patient_from_bundle(doc, on)
     return validate(doc, Patient, context={"on": on} if on is not None else None)
 
 
@@ -55,6 +70,7 @@ class QuickOptions:
     id: str | None = None
     age: int | None = None
     birth_date: date | None = None
+    sex: str | None = None
     pregnant: bool | None = None
     breastfeeding: bool | None = None
     fever: bool | None = None
@@ -69,6 +85,7 @@ class QuickOptions:
                 self.id,
                 self.age,
                 self.birth_date,
+                self.sex,
                 self.pregnant,
                 self.breastfeeding,
                 self.fever,
@@ -119,7 +136,10 @@ def _merge_named(
     """Options add to the file's list; an entry with the same name replaces the file's entry."""
     merged = list(old)
     for entry in new:
-        at = next((i for i, e in enumerate(merged) if _key(e["name"]) == _key(entry["name"])), None)
+        at = next(
+            (i for i, e in enumerate(merged) if _key(e.get("name", "")) == _key(entry["name"])),
+            None,
+        )
         if at is None:
             merged.append(entry)
             notes.append(f"{what} {_show(entry)} added")
@@ -130,8 +150,11 @@ def _merge_named(
 
 
 def _show(entry: dict[str, Any]) -> str:
-    extra = [f"{k.replace('_', ' ')} {v}" for k, v in entry.items() if k != "name" and v]
-    return str(entry["name"]) + (f" ({', '.join(extra)})" if extra else "")
+    extra = [
+        f"{k.replace('_', ' ')} {v}" for k, v in entry.items() if k not in ("name", "code") and v
+    ]
+    codes = ", ".join(f"{c['system']} {c['value']}" for c in entry.get("code") or [])
+    return str(entry.get("name") or codes) + (f" ({', '.join(extra)})" if extra else "")
 
 
 def quick_patient(
@@ -171,6 +194,7 @@ def quick_patient(
             new = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in ours.items() if v is not None)
             was = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in theirs.items())
             notes.append(new + (f" (the file says {was})" if was else ""))
+    put("sex", opts.sex.strip().lower() if opts.sex is not None else None, "sex")
     for flag in ("pregnant", "breastfeeding", "fever"):
         put(flag, getattr(opts, flag), flag)
 
@@ -183,17 +207,13 @@ def quick_patient(
     fields["medications"] = _merge_named(
         fields.get("medications", []), medications, "medication", notes
     )
-    fields["allergies"] = [
-        a["name"]
-        for a in _merge_named(
-            [{"name": a} for a in fields.get("allergies", [])], allergies, "allergy", notes
-        )
-    ]
+    fields["allergies"] = _merge_named(fields.get("allergies", []), allergies, "allergy", notes)
     if base is None:
         notes = []
     context = {"on": on} if on is not None else None
     try:
-        return Patient.model_validate(_compact(fields), context=context), notes
+        patient = Patient.model_validate(_compact(fields), context=context)
+        return patient.noting(base.record_notes if base is not None else ()), notes
     except ValidationError as exc:
         raise MesoError(f"quick screen: {first_error(exc)}") from None
 
@@ -207,6 +227,6 @@ def _word(value: Any) -> str:
 def _compact(fields: dict[str, Any]) -> dict[str, Any]:
     """Bare names where there is no date, as a hand-written file would have them."""
     out = dict(fields)
-    for key in ("conditions", "medications"):
+    for key in ("conditions", "medications", "allergies"):
         out[key] = [e["name"] if list(e) == ["name"] else e for e in out.get(key, [])]
     return out

@@ -147,10 +147,22 @@ def _target(bounds: Interval, per_week: int, index: int) -> int:
 # --- laying out the sessions ----------------------------------------------------------------
 
 
+# How many days past the first open day the first session may wait so that the sessions after
+# it keep within their intervals (cellulite twice a week from a Wednesday: Saturday and Sunday
+# closed, so the course starts on Thursday). A week tries every weekday.
+FIRST_SESSION_SLACK_DAYS = 7
+
+
 def lay_out(
     slots: Sequence[Slot], clinic: Clinic, *, start: date, done: Sequence[date] = ()
 ) -> tuple[list[Session], list[Note]]:
-    """Done sessions fill the first slots; the rest go on open days from `start` on."""
+    """Done sessions fill the first slots; the rest go on open days from `start` on.
+
+    The sessions to come are laid out together (`_choose_days`): each on its target day or
+    the nearest open day within its phase's min-max, and when the clinic's calendar leaves a
+    later session no open day within its interval, earlier sessions move inside their own
+    limits so that it has one. An interval runs over its maximum only when no layout avoids it.
+    """
     sessions: list[Session] = []
     warnings: list[Note] = []
     prev: date | None = None
@@ -174,56 +186,102 @@ def lay_out(
         more = f", more than the {len(slots)} this course has" if len(done) > len(slots) else ""
         text = f"course complete: {len(done)} sessions already done{more}; nothing left to plan"
         warnings.append(Note(code=NoteCode.COURSE_COMPLETE, text=text))
-    for index in range(len(done), len(slots)):
-        slot = slots[index]
-        if prev is None:
-            target = start
-            day = clinic.next_open(start)
-        else:
-            target = max(prev + timedelta(days=slot.target), start)
-            day = _place(
-                clinic,
-                target,
-                floor=max(prev + timedelta(days=slot.bounds.min), start),
-                ceiling=prev + timedelta(days=slot.bounds.max),
-            )
+    pending = list(slots[len(done) :])
+    chosen = _choose_days(pending, clinic, start=start, prev=prev)
+    for offset, (slot, day) in enumerate(zip(pending, chosen, strict=True)):
+        number = len(done) + offset + 1
+        target, options = _options(slot, clinic, start=start, prev=prev)
         gap = (day - prev).days if prev is not None else None
         if gap is not None:
-            warnings.extend(_gap_warnings(index + 1, gap, slot, done=False))
-        note = None
-        if day != target:
-            note = f"moved from {_day(target)} ({clinic.closed_because(target)})"
-            if prev is not None and day > (last := prev + timedelta(days=slot.bounds.max)):
-                if last != target:
-                    note += f"; none open by {_day(last)} ({clinic.closed_because(last)})"
+            warnings.extend(_gap_warnings(number, gap, slot, done=False))
         sessions.append(
             Session(
-                number=index + 1,
+                number=number,
                 date=day,
                 phase=slot.phase.id,
                 days_since_previous=gap,
                 done=False,
-                note=note,
+                note=_move_note(clinic, slot, prev, target, day, nearest=options[0][0]),
             )
         )
         prev = day
     return sessions, warnings
 
 
-def _place(clinic: Clinic, target: date, *, floor: date, ceiling: date) -> date:
-    """The target if open, else the nearest open day in [floor, ceiling] (ties: the later one),
-    else the first open day after the target (the caller warns about the stretched interval)."""
-    if clinic.is_open(target):
-        return target
-    best: date | None = None
-    day = floor
-    while day <= ceiling:
-        if clinic.is_open(day) and (
-            best is None or abs((day - target).days) <= abs((best - target).days)
-        ):
-            best = day
-        day += timedelta(days=1)
-    return best if best is not None else clinic.next_open(target + timedelta(days=1))
+def _options(
+    slot: Slot, clinic: Clinic, *, start: date, prev: date | None
+) -> tuple[date, list[tuple[date, bool]]]:
+    """A session's target day and the days it may take, best first, each with whether it
+    keeps the interval inside the phase's min-max.
+
+    The first session: the first open day on or after the start, then the open days of the
+    week after it. A later session: the target if open, else the open days within min-max
+    nearest the target first (on a tie the later day), never before the start; last, the
+    first open day after the maximum, which stretches the interval.
+    """
+    if prev is None:
+        first = clinic.next_open(start)
+        week = (first + timedelta(days=n) for n in range(FIRST_SESSION_SLACK_DAYS + 1))
+        return start, [(day, True) for day in week if clinic.is_open(day)]
+    target = max(prev + timedelta(days=slot.target), start)
+    floor = max(prev + timedelta(days=slot.bounds.min), start)
+    ceiling = prev + timedelta(days=slot.bounds.max)
+    inside = [
+        floor + timedelta(days=n)
+        for n in range((ceiling - floor).days + 1)
+        if clinic.is_open(floor + timedelta(days=n))
+    ]
+    inside.sort(key=lambda day: (abs((day - target).days), -day.toordinal()))
+    stretched = clinic.next_open(max(target, ceiling + timedelta(days=1)))
+    return target, [*((day, True) for day in inside), (stretched, False)]
+
+
+def _choose_days(
+    slots: Sequence[Slot], clinic: Clinic, *, start: date, prev: date | None
+) -> list[date]:
+    """The days of the sessions to come: the layout with the fewest intervals over their
+    maximum and, among those, the one that keeps each session, first to last, on its most
+    preferred day (`_options`). With every interval inside its limits that is the layout
+    placing each session in turn on its best day, which is tried first."""
+    best: dict[tuple[int, date | None], tuple[int, tuple[date, ...]]] = {}
+
+    def rest(index: int, after: date | None) -> tuple[int, tuple[date, ...]]:
+        if index == len(slots):
+            return 0, ()
+        known = best.get((index, after))
+        if known is not None:
+            return known
+        found: tuple[int, tuple[date, ...]] | None = None
+        for day, keeps in _options(slots[index], clinic, start=start, prev=after)[1]:
+            over, days = rest(index + 1, day)
+            over += 0 if keeps else 1
+            if found is None or over < found[0]:
+                found = (over, (day, *days))
+                if over == 0:
+                    break  # nothing is better than every interval inside its limits
+        assert found is not None  # every session has at least one day it may take
+        best[(index, after)] = found
+        return found
+
+    return list(rest(0, prev)[1])
+
+
+def _move_note(
+    clinic: Clinic, slot: Slot, prev: date | None, target: date, day: date, *, nearest: date
+) -> str | None:
+    """Why a session is not on its target day: the target's closure; when it is not on the
+    nearest day it could take either, that the sessions after it needed the move."""
+    if day == target:
+        return None
+    closed = clinic.closed_because(target)
+    note = f"moved from {_day(target)}" + (f" ({closed})" if closed else "")
+    if day != nearest:
+        why = "the sessions after it would not keep within their intervals"
+        note += f": {why}" if nearest == target else f"; not {_day(nearest)}: {why}"
+    elif prev is not None and day > (last := prev + timedelta(days=slot.bounds.max)):
+        if last != target:
+            note += f"; none open by {_day(last)} ({clinic.closed_because(last)})"
+    return note
 
 
 def _gap_warnings(number: int, gap: int, slot: Slot, *, done: bool) -> list[Note]:

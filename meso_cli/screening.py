@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import assert_never
+from typing import Any, assert_never
 
 from meso_cli import __version__
+from meso_cli.codes import atc_in
 from meso_cli.dates import age_on, birthday
 from meso_cli.errors import MesoError, unknown
 from meso_cli.matching import Match, Vocabularies, Vocabulary, tokens
@@ -17,6 +18,8 @@ from meso_cli.models import (
     AgeAbove,
     AgeBelow,
     AnyOf,
+    Clearance,
+    Code,
     Dataset,
     Finding,
     Flag,
@@ -50,12 +53,21 @@ class _Hit:
 @dataclass
 class _Entry:
     kind: str  # condition | medication | allergy
-    name: str
+    name: str  # the patient's name for it, or its codes where no name is given
     matches: tuple[Match, ...]
     leftover: tuple[str, ...]
     active: bool = True
     resolved_on: date | None = None
     last_dose: date | None = None
+    text: str | None = None  # the name as written, when one is given
+    via: str | None = None  # the codes that matched a term, as shown ("ATC B01AA03")
+    atc: tuple[str, ...] = ()  # its ATC codes, given or of the terms it matched
+    unknown: tuple[Code, ...] = ()  # codes given that no term carries and no rule's class holds
+    classed: bool = False  # known through a rule's ATC class alone
+
+    @property
+    def known(self) -> bool:
+        return bool(self.matches) or self.classed
 
 
 @dataclass
@@ -108,6 +120,7 @@ class Screener:
         on})`): born by then, with an age that fits the birth date.
         """
         cleared = _check_clear(list(clear), self.data)
+        _check_recorded(patient, self.data)
         day = start or on
         findings, facts = self._findings(patient, protocol, on=on, day=day, cleared=cleared)
         lapsed: list[str] = []
@@ -138,6 +151,7 @@ class Screener:
             data_version=self.data.version,
             evaluated_on=day,
             assumed=[
+                *patient.record_notes,
                 *_assumptions(facts),
                 *(
                     Note(
@@ -165,9 +179,13 @@ class Screener:
         """One finding per rule and matched entry that fires on `day`."""
         facts = _facts(patient, protocol, self.vocab, on=on, day=day)
         findings: list[Finding] = []
+        recorded = sorted(
+            (c for c in patient.clearances if c.on <= on), key=lambda c: c.on, reverse=True
+        )
         partial: set[int] = set()  # ids of findings on words left over beside a known term
         seen: set[tuple[str, str, date | None]] = set()
         known = {m.term for e in facts.entries for m in e.matches}
+        known.update(f"atc:{c[:n]}" for e in facts.entries for c in e.atc for n in _ATC_LEVELS)
         for rule, needs in self._rules_for(protocol):
             if needs is not None and known.isdisjoint(needs):
                 continue
@@ -181,6 +199,8 @@ class Screener:
                 detail = hit.detail
                 if action is Action.DEFER and hit.until is None:
                     detail += "; no end date is known"
+                reviewed = action is Action.REVIEW and not hit.final
+                record = _covering(recorded, rule, hit.matched) if reviewed else None
                 finding = Finding(
                     rule=rule.id,
                     action=action,
@@ -189,7 +209,8 @@ class Screener:
                     matched=hit.matched,
                     until=hit.until if action is Action.DEFER else None,
                     sources=rule.sources,
-                    cleared=action is Action.REVIEW and rule.id in cleared and not hit.final,
+                    cleared=reviewed and (rule.id in cleared or record is not None),
+                    clearance=record,
                     advice=rule.advice,
                     suggestions=list(hit.suggestions),
                 )
@@ -301,6 +322,37 @@ def _check_clear(ids: list[str], data: Dataset) -> list[str]:
     return ids
 
 
+def _check_recorded(patient: Patient, data: Dataset) -> None:
+    """A clearance in the patient file names a rule that exists and can be cleared."""
+    for c in patient.clearances:
+        rule = data.rule(c.rule)
+        if rule is None:
+            found = unknown("rule", c.rule, (r.id for r in data.rules))
+            raise MesoError(f"the patient file's clearances: {found}")
+        if not clearable(rule):
+            article = "an" if rule.action is Action.EXCLUDE else "a"
+            raise MesoError(
+                f"the patient file's clearances: {c.rule} is {article} {rule.action.value} "
+                "rule and cannot be cleared; remove that clearance"
+            )
+
+
+def _entry_key(text: str | None) -> str:
+    return " ".join(tokens(text or ""))
+
+
+def _covering(recorded: Sequence[Clearance], rule: Rule, matched: str | None) -> Clearance | None:
+    """The latest recorded clearance of `rule` for the entry a finding names: the same
+    medicine, condition or allergy (ignoring case, spaces and hyphens), so a new entry fires
+    the rule again. An age rule has one entry, the patient's age, whose words change with
+    the date ("age 76 on 2026-11-22"): a clearance of it covers it whatever the day."""
+    by_age = isinstance(rule.when[0], AgeAbove | AgeBelow)
+    for c in recorded:
+        if c.rule == rule.id and (by_age or _entry_key(c.matched) == _entry_key(matched)):
+            return c
+    return None
+
+
 def clearable(rule: Rule) -> bool:
     """Whether --clear may name the rule: a review rule, or ingredient-allergy, whose finding
     is a review when the allergen is not listed for the protocol. Clearing never lifts an
@@ -314,6 +366,39 @@ def _allergy_trigger(trigger: Trigger) -> bool:
     return isinstance(trigger, IngredientAllergy)
 
 
+_ATC_LEVELS = (1, 3, 4, 5, 7)  # the lengths of an ATC code's classes and of the code itself
+
+
+def _read(
+    kind: str, name: str | None, codes: Sequence[Code], vocab: Vocabulary, classes: dict[str, str]
+) -> dict[str, Any]:
+    """How one entry of the patient reads: a known code decides (the name is then only shown);
+    without one, the name is read, and the codes given are unknown (a review)."""
+    known: tuple[Match, ...] = tuple(
+        dict.fromkeys(m for c in codes if (m := vocab.code(c)) is not None)
+    )
+    leftover: tuple[str, ...] = ()
+    unknown: tuple[Code, ...] = ()
+    given = [c.value for c in codes if c.system == "atc"]
+    classed = kind == "medication" and any(atc_in(c, g) for c in given for g in classes)
+    shown = ", ".join(c.shown for c in codes if vocab.code(c) is not None or c.system == "atc")
+    if known or classed:
+        matches = known
+    else:
+        matches, leftover = vocab.read(name) if name is not None else ((), ())
+        unknown, shown = tuple(codes), ""
+    atc = [*given, *(c for m in matches for c in vocab.atc_of.get(m.term, ()))]
+    return {
+        "matches": matches,
+        "leftover": leftover,
+        "text": name,
+        "via": shown or None,
+        "atc": tuple(dict.fromkeys(atc)),
+        "unknown": unknown,
+        "classed": classed and not known,
+    }
+
+
 def _facts(
     patient: Patient,
     protocol: Protocol | None,
@@ -324,17 +409,19 @@ def _facts(
 ) -> _Facts:
     low, high, text = _age_range(patient, on=on, day=day)
     entries: list[_Entry] = []
+    classes = vocab.classes
     for c in patient.conditions:
         active = c.resolved_on is None or c.resolved_on > day
+        read = _read("condition", c.name, c.code or (), vocab.conditions, classes)
         entries.append(
-            _Entry("condition", c.name, *vocab.conditions.read(c.name), active, c.resolved_on)
+            _Entry("condition", c.label, active=active, resolved_on=c.resolved_on, **read)
         )
     for m in patient.medications:
-        entries.append(
-            _Entry("medication", m.name, *vocab.medications.read(m.name), last_dose=m.last_dose)
-        )
+        read = _read("medication", m.name, m.code or (), vocab.medications, classes)
+        entries.append(_Entry("medication", m.label, last_dose=m.last_dose, **read))
     for a in patient.allergies:
-        entries.append(_Entry("allergy", a, *vocab.allergens.read(a)))
+        read = _read("allergy", a.name, a.code or (), vocab.allergens, classes)
+        entries.append(_Entry("allergy", a.label, **read))
     return _Facts(patient, day, on, low, high, text, entries, protocol, vocab)
 
 
@@ -356,8 +443,10 @@ def _age_range(patient: Patient, *, on: date, day: date) -> tuple[int, int, str]
 def _needs(trigger: Trigger) -> frozenset[str] | None:
     """The term ids one of which must match for `trigger` to hold; None if it can hold without."""
     match trigger:
-        case HasCondition(conditions=ids) | TakesMedication(medications=ids):
+        case HasCondition(conditions=ids):
             return frozenset(ids)
+        case TakesMedication(medications=ids, atc=groups):
+            return frozenset(ids) | {f"atc:{g}" for g in groups}
         case AnyOf(any=options):
             sets = [_needs(option) for option in options]
             if any(n is None for n in sets):
@@ -413,7 +502,7 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
         case Flag(flag=name):
             if getattr(facts.patient, name) is not True:
                 return []
-            return [_Hit(f"{name}: true", f"{name}: true in the patient file")]
+            return [_Hit(f"{name}: true", f"{name}: true, as stated")]
         case HasCondition(conditions=ids):
             return [
                 _Hit(e.name, _condition_detail(e, m), e.resolved_on)
@@ -421,19 +510,19 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
                 if e.kind == "condition" and e.active
                 for m in _matching(e, ids)
             ]
-        case TakesMedication(medications=ids, washout_days=washout):
+        case TakesMedication(medications=ids, atc=groups, washout_days=washout):
             return [
                 hit
                 for e in facts.entries
                 if e.kind == "medication"
-                for m in _matching(e, ids)
+                for m in _matching(e, ids) or _in_class(e, groups, facts.vocab)
                 for hit in _medication_hit(e, m, washout, facts)
             ]
         case MedicationCount(medication_count_at_least=n):
             taken = [e for e in facts.entries if e.kind == "medication"]
             # "levothyroxine and vitamin D" or "bisoprolol, ramipril" in one entry is two
             # medicines, not one: the known terms in it, or its parts, whichever is more.
-            count = sum(max(len(e.matches), _parts(e.name)) for e in taken)
+            count = sum(max(len(e.matches), _parts(e.text) if e.text else 1) for e in taken)
             if count < n:
                 return []
             names = ", ".join(e.name for e in taken)
@@ -442,7 +531,9 @@ def _hits(trigger: Trigger, facts: _Facts) -> list[_Hit]:
             return _allergy_hits(facts)
         case UnrecognizedTerm():
             return [
-                _unrecognized(e, facts.vocab) for e in facts.entries if not e.matches or e.leftover
+                _unrecognized(e, facts.vocab)
+                for e in facts.entries
+                if not e.known or e.leftover or e.unknown
             ]
         case AnyOf(any=options):
             return [hit for option in options for hit in _hits(option, facts)]
@@ -463,15 +554,37 @@ def _matching(entry: _Entry, ids: Sequence[str]) -> list[Match]:
     return [m for m in entry.matches if m.term in ids]
 
 
+def _in_class(entry: _Entry, groups: Sequence[str], vocab: Vocabularies) -> list[Match]:
+    """The first of a rule's ATC classes the entry's codes lie in, as a match to show."""
+    for group in groups:
+        for code in entry.atc:
+            if atc_in(code, group):
+                name = vocab.classes.get(group, group)
+                return [Match(f"atc:{group}", f"ATC {code}, in {group} {name}")]
+    return []
+
+
+def _read_as(entry: _Entry, match: Match, word: str = "") -> str:
+    """How the entry was read, beside its name: " (Coumadin)", " (ATC B01AA03: warfarin)"."""
+    if match.term.startswith("atc:"):
+        return f" ({match.name})"
+    if entry.via is not None:
+        same = entry.name.casefold() == match.name.casefold()
+        return f" ({entry.via})" if same else f" ({entry.via}: {match.name})"
+    if entry.name.casefold() == match.name.casefold():
+        return ""
+    return f" ({word}{match.name})"
+
+
 def _condition_detail(entry: _Entry, match: Match) -> str:
-    known = "" if entry.name.casefold() == match.name.casefold() else f" (read as {match.name})"
+    known = _read_as(entry, match, "read as ")
     if entry.resolved_on is not None:
         return f"{entry.name}{known}; resolves on {entry.resolved_on}"
     return f"{entry.name}{known}"
 
 
 def _medication_hit(entry: _Entry, match: Match, washout: int | None, facts: _Facts) -> list[_Hit]:
-    known = "" if entry.name.casefold() == match.name.casefold() else f" ({match.name})"
+    known = _read_as(entry, match)
     if washout is None:
         when = f", last dose {entry.last_dose}" if entry.last_dose else ", taken now"
         return [_Hit(entry.name, f"{entry.name}{known}{when}")]
@@ -503,7 +616,7 @@ def _allergy_hits(facts: _Facts) -> list[_Hit]:
             used_in = facts.vocab.ingredient_of.get(m.term)
             if used_in is None:
                 continue
-            what = e.name if e.name.casefold() == m.name.casefold() else f"{e.name} ({m.name})"
+            what = f"{e.name}{_read_as(e, m)}"
             listed = f"an ingredient of {', '.join(used_in)}" if used_in else "an ingredient"
             if protocol is None:
                 # No protocol chosen: the allergy cannot be ruled in or out, so it is reviewed.
@@ -529,6 +642,19 @@ def _unrecognized(entry: _Entry, vocab: Vocabularies) -> _Hit:
         "condition": vocab.conditions,
         "medication": vocab.medications,
     }
+    if entry.unknown:
+        # A code is exact: no suggestions for it. The name, if any, was read instead.
+        codes = ", ".join(c.shown for c in entry.unknown)
+        said = f"{entry.kind} {entry.name!r}" if entry.text else entry.kind
+        detail = f"{said}: {codes} matches no known code"
+        if entry.text and entry.matches:
+            names = ", ".join(m.name for m in entry.matches)
+            detail += f"; the name reads as {names}"
+        elif entry.text and not entry.leftover:
+            detail += "; the name matches no known term either"
+        if not entry.leftover:
+            return _Hit(entry.name, detail)
+        return _Hit(entry.name, f"{detail}; {' '.join(entry.leftover)!r} in the name is unknown")
     unknown_part = " ".join(entry.leftover) if entry.matches else entry.name
     near = by_kind.get(entry.kind, vocab.allergens).suggest(unknown_part)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
@@ -550,7 +676,7 @@ def _assumptions(facts: _Facts) -> list[Note]:
         if e.kind == "condition" and not e.active:
             text = f"{e.name}: resolved on {e.resolved_on}, not counted"
             out.append(Note(code=NoteCode.RESOLVED, text=text))
-        if e.kind == "medication" and e.last_dose is None and e.matches:
+        if e.kind == "medication" and e.last_dose is None and e.known:
             text = f"{e.name}: no last_dose given, taken as being taken now"
             out.append(Note(code=NoteCode.TAKEN_NOW, text=text))
     return out

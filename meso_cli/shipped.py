@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from meso_cli.codes import SHOWN, atc_in, span
 from meso_cli.documents import Document, Loc, describe
 from meso_cli.errors import Problem
 from meso_cli.matching import Vocabulary, tokens
@@ -106,6 +107,8 @@ def _show(trigger: Trigger) -> str:
         return "any: [" + "; ".join(_show(t) for t in trigger.any) + "]"
     parts = []
     for key, value in trigger.model_dump(exclude_none=True).items():
+        if value == []:
+            continue
         shown = f"[{', '.join(value)}]" if isinstance(value, list) else str(value).lower()
         parts.append(f"{key}: {shown}")
     return ", ".join(parts)
@@ -215,6 +218,7 @@ def _limit_gaps(mine: Trigger, shipped: Trigger) -> list[tuple[str, str]]:
     elif isinstance(mine, TakesMedication) and isinstance(shipped, TakesMedication):
         return [
             *_ids_gap("medications", mine.medications, shipped.medications),
+            *_classes_gap(mine.atc, shipped.atc),
             *_washout_gap(mine.washout_days, shipped.washout_days),
         ]
     elif isinstance(mine, MedicationCount) and isinstance(shipped, MedicationCount):
@@ -239,6 +243,20 @@ def _ids_gap(key: str, mine: list[str], shipped: list[str]) -> list[tuple[str, s
             key,
             f"{key} leaves out {_listed(missing)}; "
             f"the shipped data has {key}: [{', '.join(shipped)}]",
+        )
+    ]
+
+
+def _classes_gap(mine: list[str], shipped: list[str]) -> list[tuple[str, str]]:
+    """Each shipped ATC class is kept, or widened (M01 for M01A); never dropped or narrowed."""
+    missing = [g for g in shipped if not any(atc_in(g, m) for m in mine)]
+    if not missing:
+        return []
+    return [
+        (
+            "atc",
+            f"atc leaves out {_listed(missing)}, so medicines in it no longer fire the rule; "
+            f"the shipped data has atc: [{', '.join(shipped)}]",
         )
     ]
 
@@ -283,12 +301,15 @@ def _term_gaps(
         name, section = _TERM_PLACES[kind]
         placed[kind] = [(t, docs[name], section + (i,)) for i, t in enumerate(terms)]
         out += _names_kept(placed[kind], shipped.terms[kind], docs[name], section)
+        out += _codes_kept(placed[kind], shipped.terms[kind], docs[name], section)
     # The vocabularies screening reads names with (matching.vocabularies): allergies are read
     # against the ingredients first, then the medications.
     meds, ings = TermKind.MEDICATION, TermKind.INGREDIENT
     # The terms a rule can fire on: conditions and medications its triggers name; for
     # allergies, the ingredients (the allergy rule reads them).
-    used = _rule_terms(contra.rules) | _rule_terms(shipped.rules)
+    used = _rule_terms(contra.rules, contra.terms.medications) | _rule_terms(
+        shipped.rules, shipped.terms[meds]
+    )
     ingredients = {t.id for t in protos.ingredients} | {t.id for t in shipped.terms[ings]}
     out += _reading_gaps(placed[TermKind.CONDITION], shipped.terms[TermKind.CONDITION], used)
     out += _reading_gaps(placed[meds], shipped.terms[meds], used)
@@ -300,18 +321,84 @@ def _term_gaps(
         ingredients,
         new_names=False,
     )
+    for kind in (TermKind.CONDITION, meds):
+        out += _new_codes(placed[kind], shipped.terms[kind], used)
     return out
 
 
-def _rule_terms(rules: Iterable[Rule]) -> set[str]:
+def _rule_terms(rules: Iterable[Rule], medications: Iterable[Term] = ()) -> set[str]:
+    """The terms a rule fires on: those its triggers name, and the medications whose ATC
+    codes lie in a class a rule names."""
     found: set[str] = set()
+    groups: set[str] = set()
     for rule in rules:
         for trig in flat(rule.when):
             if isinstance(trig, HasCondition):
                 found.update(trig.conditions)
             elif isinstance(trig, TakesMedication):
                 found.update(trig.medications)
+                groups.update(trig.atc)
+    for term in medications:
+        if any(atc_in(code, group) for code in term.codes.atc for group in groups):
+            found.add(term.id)
     return found
+
+
+def _covered(system: str, entry: str, entries: Iterable[tuple[str, str]]) -> bool:
+    """Whether every code `entry` stands for is among `entries` (ICD entries by range)."""
+    if system in ("icd10", "icd10cm"):
+        return any(s == system and span(e).covers(span(entry)) for s, e in entries)
+    return (system, entry) in set(entries)
+
+
+def _codes_kept(
+    placed: list[_Placed], shipped: list[Term], doc: Document, section: Loc
+) -> list[Problem]:
+    """Every shipped term keeps each of its codes (an ICD range may widen, never narrow)."""
+    mine = {term.id: (term, loc) for term, _, loc in reversed(placed)}
+    out = []
+    for was in shipped:
+        if was.id not in mine:
+            continue  # reported by _names_kept
+        term, loc = mine[was.id]
+        have = list(term.codes.entries())
+        lost = [(s, e) for s, e in was.codes.entries() if not _covered(s, e, have)]
+        if lost:
+            listed = ", ".join(f"{SHOWN[s]} {e}" for s, e in lost)
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("codes",),
+                    f"term {was.id!r} leaves out {listed}, so a record coded so is no longer "
+                    "read as it; the shipped data has these codes on it",
+                )
+            )
+    return out
+
+
+def _new_codes(placed: list[_Placed], shipped: list[Term], used: set[str]) -> list[Problem]:
+    """A code the shipped data does not know (an unrecognized-term review there) may only go
+    on a term a rule uses: on a harmless term it would turn that review into eligible."""
+    known = [entry for term in shipped for entry in term.codes.entries()]
+    out = []
+    for term, doc, loc in placed:
+        if term.id in used:
+            continue
+        positions: dict[str, int] = {}
+        for system, entry in term.codes.entries():
+            k = positions.get(system, 0)
+            positions[system] = k + 1
+            if not _covered(system, entry, known):
+                out.append(
+                    _problem(
+                        doc,
+                        loc + ("codes", system, k),
+                        f"{SHOWN[system]} {entry} is not known to the shipped data, which asks "
+                        f"for review of it; on term {term.id!r}, which no rule uses, it would "
+                        "pass unseen: add it to a term a rule uses, or leave it out",
+                    )
+                )
+    return out
 
 
 def _names_kept(

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Render a hair-course handout in headless Chromium and check it prints on one or two A4 pages
-# with every date of the plan on them. Leaves handout.html, handout.png (first screen at A4
-# size, 96 dpi), handout.pdf and handout-N.png (each printed page) in OUT_DIR.
+# Render a handout in headless Chromium and check it as printed on A4: a hair course on one
+# page, any other on one or two; "When to call the clinic" and the clinic's phone on the same
+# page; every date still to come on it, as the handout spells it in its language. Leaves
+# handout.html, handout.png (first screen at A4 size, 96 dpi), handout.pdf and handout-N.png
+# (each printed page) in OUT_DIR.
 #
-#   scripts/render_handout.sh [OUT_DIR] [PATIENT] [PROTOCOL]
+#   scripts/render_handout.sh [OUT_DIR] [PATIENT] [PROTOCOL] [LANG] [MORE PLAN OPTIONS...]
+#   scripts/render_handout.sh /tmp/h examples/patient.yaml cellulite tr --per-week 2 --sessions 16
 #
 # Needs: chromium (apt-get install -y chromium), poppler-utils (pdfinfo, pdftotext, pdftoppm).
 set -euo pipefail
@@ -12,16 +15,21 @@ cd "$(dirname "$0")/.."
 out_dir=${1:-$(mktemp -d)}
 patient=${2:-examples/patient.yaml}
 protocol=${3:-hair}
+lang=${4:-en}
+shift $(( $# < 4 ? $# : 4 ))
 on=2026-11-22
+phone="+90 212 555 0101"
 mkdir -p "$out_dir"
-meso=${MESO:-meso}
-command -v "$meso" >/dev/null || meso="python3 -m meso_cli"
+python=${PYTHON:-}
+[ -n "$python" ] || { [ -x .venv/bin/python ] && python=.venv/bin/python || python=python3; }
 chromium=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$chromium" ] || { echo "render_handout: chromium not found" >&2; exit 2; }
 
-$meso handout "$patient" -p "$protocol" --on "$on" --clinic "Clinic Ada" \
-    --phone "+90 212 555 0101" -o "$out_dir/handout.html"
-$meso plan "$patient" -p "$protocol" --on "$on" --json > "$out_dir/plan.json" || true
+"$python" -m meso_cli handout "$patient" -p "$protocol" --on "$on" --lang "$lang" \
+    --clinic "Clinic Ada" --phone "$phone" --practitioner "Dr. Ada Kaya" "$@" \
+    -o "$out_dir/handout.html"
+"$python" -m meso_cli plan "$patient" -p "$protocol" --on "$on" --json "$@" \
+    > "$out_dir/plan.json" || true
 
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
@@ -29,8 +37,10 @@ flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
        --disable-background-networking --disable-component-update --disable-sync
        --user-data-dir="$profile" --hide-scrollbars)
 url="file://$(realpath "$out_dir/handout.html")"
-"$chromium" "${flags[@]}" --window-size=794,1123 --screenshot="$out_dir/handout.png" "$url" \
-    >/dev/null 2>&1
+if [ "${SCREENSHOT:-1}" != 0 ]; then  # SCREENSHOT=0: the printed pages only
+    "$chromium" "${flags[@]}" --window-size=794,1123 --screenshot="$out_dir/handout.png" "$url" \
+        >/dev/null 2>&1
+fi
 "$chromium" "${flags[@]}" --no-pdf-header-footer --print-to-pdf="$out_dir/handout.pdf" "$url" \
     >/dev/null 2>&1
 
@@ -45,30 +55,40 @@ echo "pages: $pages; page size: $size"
 command -v pdftoppm >/dev/null && pdftoppm -r 60 -png "$out_dir/handout.pdf" "$out_dir/handout"
 
 status=0
-if [ "$pages" -lt 1 ] || [ "$pages" -gt 2 ]; then
-    echo "FAIL: $pages pages, expected 1 or 2" >&2
+most=2
+[ "$protocol" = hair ] && most=1
+if [ "$pages" -lt 1 ] || [ "$pages" -gt "$most" ]; then
+    echo "FAIL: $pages pages, expected 1 to $most" >&2
     status=1
 fi
 if command -v pdftotext >/dev/null; then
-    pdftotext -layout "$out_dir/handout.pdf" "$out_dir/handout.txt"
-    # Every session date and key date of the plan, as the handout spells it.
-    python3 - "$out_dir/plan.json" "$out_dir/handout.txt" <<'EOF' || status=1
+    for ((n = 1; n <= pages; n++)); do
+        pdftotext -layout -f "$n" -l "$n" "$out_dir/handout.pdf" "$out_dir/handout-page-$n.txt"
+    done
+    "$python" - "$out_dir" "$pages" "$lang" "$phone" <<'EOF' || status=1
 import json, sys
 from datetime import date
+from pathlib import Path
 
-DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-plan = json.load(open(sys.argv[1]))
-text = " ".join(open(sys.argv[2]).read().split())
+from meso_cli.render.catalogue import CATALOGUES, Lang
+from meso_cli.render.handout import day
+
+out, pages, lang, phone = Path(sys.argv[1]), int(sys.argv[2]), Lang(sys.argv[3]), sys.argv[4]
+texts = [" ".join((out / f"handout-page-{n}.txt").read_text().split()) for n in range(1, pages + 1)]
+plan = json.loads((out / "plan.json").read_text())
+today = date.fromisoformat(plan["screening"]["reference_date"])
 wanted = [s["date"] for s in plan["sessions"]] + [v for v in plan["key_dates"].values() if v]
-missing = []
-for iso in wanted:
-    d = date.fromisoformat(iso)
-    shown = f"{DAYS[d.weekday()]} {d.day} {MONTHS[d.month - 1]} {d.year}"
-    if shown not in text:
-        missing.append(shown)
-print(f"dates checked in the printed PDF: {len(wanted)}; missing: {missing or 'none'}")
-sys.exit(1 if missing else 0)
+shown = [day(date.fromisoformat(d), lang) for d in wanted if date.fromisoformat(d) >= today]
+missing = [d for d in shown if not any(d in t for t in texts)]
+print(f"dates checked in the printed PDF: {len(shown)}; missing: {missing or 'none'}")
+heading = CATALOGUES[lang]["heading.call"]
+call = [n for n, t in enumerate(texts, 1) if heading in t]
+phoned = [n for n, t in enumerate(texts, 1) if phone in t]
+print(f"'{heading}' on page {call}, the phone on page {phoned}")
+together = len(call) == 1 and call == phoned
+if not together:
+    print("FAIL: the call list and the phone are not on one page", file=sys.stderr)
+sys.exit(0 if together and not missing else 1)
 EOF
 fi
 echo "files in $out_dir: $(cd "$out_dir" && ls | tr '\n' ' ')"

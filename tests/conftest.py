@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from meso_cli.cli import register
@@ -9,6 +12,11 @@ from meso_cli.models import Dataset
 
 # `meso` registers only the command it runs; the tests drive the app with every command.
 register()
+
+# No clinic profile of the machine's user reaches the tests (nor the commands they start):
+# the user config directory is an empty one, and MESO_PROFILE is unset.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="meso-test-config-")
+os.environ.pop("MESO_PROFILE", None)
 
 
 @pytest.fixture(scope="session")

@@ -156,7 +156,7 @@ CASES = [
     ),
     screen(
         b"age: 30\nallergies: [1, 2]\n",
-        ["allergies[0]", "expected text"],
+        ["allergies[0]", "expected a name"],
         2,
         id="allergies-numbers",
     ),

@@ -216,3 +216,15 @@ def test_write_atomic_failure_leaves_the_old_file_and_no_temp(tmp_path: Path) ->
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
     with pytest.raises(MesoError, match="cannot write"):
         write_atomic(tmp_path / "missing" / "x.ics", "data")
+
+
+def test_write_atomic_without_replace_never_writes_over_a_file(tmp_path: Path) -> None:
+    from meso_cli.errors import FileExists
+
+    target = tmp_path / "p.yaml"
+    write_atomic(target, "first", replace=False)  # a new file is written as usual
+    assert target.read_text(encoding="utf-8") == "first"
+    with pytest.raises(FileExists, match="exists; nothing was written over it"):
+        write_atomic(target, "second", replace=False)
+    assert target.read_text(encoding="utf-8") == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["p.yaml"]  # no temporary file left

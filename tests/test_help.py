@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -142,3 +143,106 @@ def test_a_mistyped_command_is_answered_with_the_right_one() -> None:
     )
     assert done.returncode == 2
     assert "screen" in done.stderr
+
+
+def _help(path: list[str], columns: int) -> str:
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": str(columns), "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_the_command_list_gives_each_summary_whole_at_100_columns() -> None:
+    from meso_cli.cli.app import summary
+
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", "--help"],
+        env={**os.environ, "COLUMNS": "100"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    listing = done.stdout.split("Commands:", 1)[1]
+    assert "..." not in listing and "…" not in listing, listing
+    rows: dict[str, str] = {}
+    for line in listing.strip("\n").splitlines():
+        if line.startswith("  ") and not line.startswith("   "):  # a command's own line
+            name, _, text = line.strip().partition(" ")
+            rows[name] = text.strip()
+        else:  # a long summary goes on under its start, whole
+            rows[name] += " " + line.strip()
+    root = typer.main.get_command(app)
+    commands = getattr(root, "commands", {})
+    assert set(rows) == set(commands)
+    for name, command in commands.items():
+        assert rows[name] == summary(command), rows[name]
+
+
+@pytest.mark.parametrize(
+    ("path", "group"), COMMANDS, ids=[" ".join(p) or "meso" for p, _ in COMMANDS]
+)
+def test_usage_lines_name_arguments_in_capitals(path: list[str], group: bool) -> None:
+    usage = _help(path, 100).split("\n\n")[0]
+    assert "{" not in usage and "}" not in usage, usage
+    words = usage.split()[2 + len(path) :]
+    assert all(w.isupper() or w.startswith("[") and w[1:].isupper() for w in words), usage
+
+
+@pytest.mark.parametrize(
+    ("path", "group"), COMMANDS, ids=[" ".join(p) or "meso" for p, _ in COMMANDS]
+)
+def test_examples_are_never_broken_across_lines(path: list[str], group: bool) -> None:
+    """Pasting the first line of an example runs the whole example, at any width."""
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    written = [
+        line.strip()
+        for line in (command.help or "").split("Examples:")[-1].splitlines()
+        if "meso " in line
+    ]
+    for columns in (60, 100):
+        shown = [line.strip() for line in _help(path, columns).splitlines()]
+        for example in written:
+            assert example in shown, (columns, example)
+
+
+def _piped(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "meso_cli", *args],
+        env={**os.environ, "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode in (0, 4), done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", str(EXAMPLE), "-p", "hair", "--on", "2026-11-22"],
+        ["plan", str(EXAMPLE), "-p", "cellulite", "--on", "2026-11-22", "--brief"],
+        ["screen", str(EXAMPLE), "-p", "hair", "--on", "2026-11-22"],
+        ["rules"],
+        ["protocols"],
+        ["protocols", "hair"],
+        ["rules", "anticoagulant"],
+    ],
+    ids=lambda a: " ".join(a[:1] + a[3:4]),
+)
+def test_piped_output_has_no_trailing_spaces(args: list[str]) -> None:
+    text = _piped(*args)
+    assert text.strip()
+    trailing = [n for n, line in enumerate(text.splitlines(), 1) if line != line.rstrip()]
+    assert trailing == [], trailing
+
+
+def test_rules_and_protocols_share_one_table_style() -> None:
+    def style(text: str) -> tuple[set[str], str]:
+        lines = text.splitlines()
+        frame = {c for c in text if "\u2500" <= c <= "\u257f"}  # box-drawing characters
+        rule_line = next(line for line in lines if "\u2500" in line)
+        return frame, rule_line.strip()[:3]
+
+    assert style(_piped("rules")) == style(_piped("protocols")) == ({"\u2500"}, "\u2500" * 3)

@@ -294,7 +294,9 @@ CASES = [
     screen(yaml_patient(conditions='["eczema\\x9b2J"]'), "control character U+009B", id="csi-c1"),
     screen(yaml_patient(medications='["warfarin\\x7f"]'), "U+007F", id="del-medication"),
     screen(
-        yaml_patient(allergies='["latex\\0"]'), "allergies[0]: control character U+0000", id="nul"
+        yaml_patient(allergies='["latex\\0"]'),
+        "allergies[0].name: control character U+0000",
+        id="nul",
     ),
     screen(yaml_patient(id='"P\\n1"'), "id: line break U+000A", id="newline-id"),
     screen(yaml_patient(conditions='["a\\tb"]'), "tab U+0009", id="tab-name"),
@@ -488,7 +490,9 @@ CASES = [
     batch(f'{{"age": {BIG}}}\n'.encode(), "not a whole number 0–130", id="batch-age-digits"),
     batch(b'{"age": 40, "id": "  "}\n', "an id of spaces only", id="batch-blank-id"),
     batch(
-        b'{"age": 40, "allergies": ["a\\u202db"]}\n', "allergies[0]: bidirectional", id="batch-bidi"
+        b'{"age": 40, "allergies": ["a\\u202db"]}\n',
+        "allergies[0].name: bidirectional",
+        id="batch-bidi",
     ),
     batch(b'{"age": 40, "conditions": ["a\\tb"]}\n', "tab U+0009", id="batch-tab"),
     batch(
@@ -502,7 +506,7 @@ CASES = [
         "batch-protocol", ["batch", "-", "-p", "\u2066hair"], words=["-p: bidirectional"], stdin=b""
     ),
     # --- intake ------------------------------------------------------------------------------
-    Case("intake-empty-name", ["intake", "-o", ""], words=["-o: empty file name"]),
+    Case("intake-empty-name", ["intake", "-o", ""]),  # one line, whatever comes first
     Case("intake-dash", ["intake", "-o", "-"], words=["give a file name"]),
     Case("intake-name-esc", ["intake", "-o", "p\x1b.yaml"], words=["-o: control character"]),
     Case(
@@ -603,6 +607,52 @@ CASES = [
     Case("schema-esc", ["schema", "patient\x1b"], words=["NAME: control character"]),
     Case("schema-bidi", ["schema", "\u202epatient"], words=["NAME: bidirectional"]),
     Case("schema-ok", ["schema", "patient"], codes=(0,)),
+    # --- clear, session, profile, and the fields they write -----------------------------------
+    screen(yaml_patient(name='"Ada\\e[2J"'), "name: control character U+001B", id="name-esc"),
+    screen(
+        yaml_patient(
+            clearances='[{rule: anticoagulant, by: "Dr\\u202eX", "on": 2026-11-01, reason: ok}]'
+        ),
+        "clearances[0].by: bidirectional control U+202E",
+        id="clearance-by",
+    ),
+    screen(
+        yaml_patient(conditions='[{code: {system: icd10, value: "E11\\e"}}]'),
+        "U+001B",
+        id="code-value",
+    ),
+    Case(
+        "clear-by",
+        ["clear", "{f}", "anticoagulant", "--by", "Dr\x1b[8m", "--reason", "ok"],
+        OK_PATIENT.encode(),
+        ["--by: control character U+001B"],
+    ),
+    Case(
+        "clear-reason",
+        ["clear", "{f}", "anticoagulant", "--reason", "ok\n\n1. Stop"],
+        OK_PATIENT.encode(),
+        ["--reason: line break U+000A"],
+    ),
+    Case(
+        "session-date",
+        ["session", "add", "{f}", "2026-11-20\u202e"],
+        OK_PATIENT.encode(),
+        ["DAY: bidirectional control U+202E"],
+    ),
+    quick("--age", "40", "--save", "-", words=["--save '-': give a file name"], id="save-dash"),
+    quick("--age", "40", "--save", "", words=["--save '': give a file name"], id="save-empty"),
+    Case(
+        "profile-init",
+        ["profile", "init", "{dir}/c.toml", "--clinic", "Ada\x9b"],
+        words=["--clinic:"],
+    ),
+    Case(
+        "profile-file",
+        ["screen", "{f}", "--on", ON, "--profile", "{dir}/c.toml"],
+        OK_PATIENT.encode(),
+        ["c.toml", "U+001B"],
+        setup=lambda d: append(d / "c.toml", '[clinic]\nname = "Ada\\u001b[2J"\n'),
+    ),
     # --- the command line itself -------------------------------------------------------------
     Case("unknown-command", ["scr\x1b[2Jeen"], words=["No such command"]),
     Case(
@@ -680,10 +730,15 @@ def test_every_refused_character_in_every_field_of_every_command(char: str, tmp_
         f"id: {x('P' + char + '1')}\nbirth_date: 1980-05-02\nsex: male\n"
         f"conditions: [{x('eczema' + char)}, {{name: {x('acne' + char)}}}]\n"
         f"medications: [{x('warfarin' + char)}, {{name: {x(char + 'x')}, last_dose: 2026-11-01}}]\n"
-        f"allergies: [{x('latex' + char)}]\n",
+        f"allergies: [{x('latex' + char)}]\nname: {x('Ada' + char)}\n"
+        f"clearances: [{{rule: anticoagulant, by: {x('Dr' + char)}, 'on': 2026-11-01, "
+        f"reason: {x('ok' + char)}}}]\n",
         encoding="utf-8",
     )
     fields = (
+        "name:",
+        "clearances[0].by",
+        "clearances[0].reason",
         "id:",
         "conditions[0]",
         "conditions[1].name",
@@ -725,6 +780,9 @@ def test_every_refused_character_in_every_field_of_every_command(char: str, tmp_
         ["protocols", "hair" + char],
         ["data", "check", "d" + char],
         ["schema", "patient" + char],
+        ["clear", str(patient), "anticoagulant", "--by", "Dr" + char, "--reason", "ok"],
+        ["session", "add", str(patient), "--on", ON + char],
+        ["profile", "init", str(tmp_path / "c.toml"), "--phone", "555" + char],
     ]
     for args in options:
         one_error(invoke(args), f"U+{ord(char):04X}")

@@ -23,8 +23,11 @@ CORE = [
     "meso_cli.screening",
     "meso_cli.planning",
     "meso_cli.clinic",
+    "meso_cli.codes",
+    "meso_cli.fhir_in",
 ]
 UI = ("typer", "click", "rich")
+FHIR = ("fhir", "fhir_core")  # fhir.resources and its base: only for FHIR input or output
 
 PROBE = """
 import json, sys
@@ -58,6 +61,7 @@ def test_the_pure_core_imports_neither_typer_nor_rich() -> None:
     assert done.returncode == 0, done.stderr
     assert "meso_cli" in mods
     assert not mods & set(UI), sorted(mods & set(UI))
+    assert not mods & set(FHIR), sorted(mods & set(FHIR))
 
 
 def test_screening_a_patient_in_the_core_loads_no_ui() -> None:
@@ -166,3 +170,26 @@ def test_nothing_the_tool_reads_can_run_code() -> None:
         for line in path.read_text("utf-8").splitlines():
             if re.search(r"yaml\.(load|load_all|unsafe_load|full_load)\(", line):
                 assert re.search(r"Loader=yaml\.C?SafeLoader\b", line), (path, line)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["screen", "examples/patient.yaml", "-p", "hair", "--on", "2026-11-22", "--json"],
+        ["screen", "examples/patient.yaml", "-p", "hair", "--on", "2026-11-22"],
+        ["plan", "examples/patient.yaml", "-p", "hair", "--on", "2026-11-22", "--json"],
+        ["handout", "examples/patient.yaml", "-p", "hair", "--on", "2026-11-22"],
+    ],
+)
+def test_a_yaml_patient_never_imports_fhir_resources(args: list[str]) -> None:
+    mods, done = loaded_after(MAIN.format(args=args))
+    assert "exit" in done.stderr, done.stderr
+    assert not mods & set(FHIR), sorted(mods & set(FHIR))
+
+
+def test_a_fhir_bundle_does_import_fhir_resources() -> None:
+    # The probe above would pass vacuously if fhir.resources were never importable here.
+    args = ["screen", "examples/patient.fhir.json", "-p", "hair", "--on", "2026-11-22", "--json"]
+    mods, done = loaded_after(MAIN.format(args=args))
+    assert "exit 4" in done.stderr, done.stderr
+    assert "fhir" in mods

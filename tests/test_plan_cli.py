@@ -296,8 +296,11 @@ def test_human_output_fits_60_columns_and_marks_sessions_without_colour(tmp_path
     assert "Stop NSAIDs by 2026-11-24 (Tue)" in text
     assert "No sun until" in text
     flat = " ".join(text.split())
-    assert "! session 4: 17 days after session 3, above the 14-day maximum of phase weekly" in flat
-    assert "4: moved from Tue 2026-12-22 (clinic closed 2026-12-21..2026-12-31)" in flat
+    # Closed 21-31 December: session 3 waits until Friday so that session 4 can follow on
+    # 1 January, 14 days later, rather than 17 days after a session on the 15th.
+    assert "3: moved from Tue 2026-12-15: the sessions after it would not keep" in flat
+    assert "4: moved from Fri 2026-12-25 (clinic closed 2026-12-21..2026-12-31)" in flat
+    assert "above the" not in flat
     assert "! planned sun exposure 2027-03-01..2027-03-07" in flat
 
 
@@ -382,3 +385,69 @@ def test_routine_moves_off_closed_weekdays_are_one_line_naming_the_sessions(
     result = run(who, "-p", "hair", "--on", "2026-11-22", "--open-days", "tue,thu")
     lines = [line.rstrip() for line in result.stdout.splitlines()]
     assert " sessions 1, 10 moved off a weekday the clinic is closed" in lines
+
+
+def test_twice_a_week_from_a_wednesday_starts_thursday_instead_of_running_over() -> None:
+    """The issue's command, on a Wednesday: Saturday and Sunday are the only days 3-4 days
+    later, so the course starts on Thursday rather than putting session 2 five days on."""
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "patient.yaml")
+    result = run(example, "-p", "cellulite", "--per-week", "2", "--holidays", "TR",
+                 "--on", "2026-12-02", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    p = plan_json(result)
+    first, second = p["sessions"][:2]
+    assert (first["date"], second["date"]) == ("2026-12-03", "2026-12-07")
+    assert first["note"] == (
+        "moved from Wed 2026-12-02: the sessions after it would not keep within their intervals"
+    )
+    assert [w for w in p["warnings"] if w["code"].startswith("interval")] == []
+
+
+def test_brief_gives_the_verdict_the_findings_and_the_dates_only() -> None:
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "patient.yaml")
+    result = run(example, "-p", "hair", "--on", "2026-11-22", "--brief")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "… DEFERRED — first session from 2026-11-27\n"
+        "… DEFER [nsaid-washout] last dose of ibuprofen\n"
+        "    2026-11-20: first session from 2026-11-27\n"
+        "Sessions: hair, 10\n"
+        "   1  Fri 2026-11-27\n"
+        "   2  Fri 2026-12-04\n"
+        "   3  Fri 2026-12-11\n"
+        "   4  Fri 2026-12-18\n"
+        "   5  Fri 2026-12-25\n"
+        "   6  Fri 2027-01-01\n"
+        "   7  Fri 2027-01-08\n"
+        "   8  Fri 2027-01-15\n"
+        "   9  Mon 2027-02-15  moved\n"
+        "  10  Wed 2027-03-17\n"
+        "! start moved from 2026-11-22 to 2026-11-27: deferred by\n"
+        "  nsaid-washout (ibuprofen) until 2026-11-27\n"
+    )
+    full = run(example, "-p", "hair", "--on", "2026-11-22")
+    assert len(full.stdout.splitlines()) > 3 * len(result.stdout.splitlines())
+
+
+def test_brief_without_a_plan_names_every_rule_to_clear_in_one_line(tmp_path: Path) -> None:
+    who = write_patient(
+        tmp_path, birth_date="1946-01-01", medications=["warfarin"], conditions=["lupus"]
+    )
+    result = run(who, "-p", "hair", "--on", "2026-11-22", "--brief")
+    assert result.exit_code == 3, result.output
+    flat = " ".join(result.stdout.split())
+    assert "No plan for hair." in flat
+    assert (
+        "! no plan: review required (age-over-75, anticoagulant, unrecognized-term); once a "
+        "practitioner has assessed each, run again with --clear age-over-75 --clear "
+        "anticoagulant --clear unrecognized-term" in flat
+    )
+    # the full view says the same in one message
+    full = " ".join(run(who, "-p", "hair", "--on", "2026-11-22").stdout.split())
+    assert "--clear age-over-75 --clear anticoagulant --clear unrecognized-term" in full
+
+
+def test_brief_is_for_people_only(tmp_path: Path) -> None:
+    result = run(write_patient(tmp_path), "-p", "hair", "--brief", "--json")
+    assert result.exit_code == 2
+    assert "--brief is a view for people" in result.output

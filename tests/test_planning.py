@@ -181,21 +181,43 @@ def test_weekly_sessions_can_only_move_later(data: Dataset) -> None:
     assert p.sessions[2].date == date(2026, 12, 16)
 
 
-def test_no_open_day_in_range_stretches_the_interval_and_says_so(data: Dataset) -> None:
-    # Session 8 on 2027-01-19; the monthly window 2027-02-16..2027-02-23 is all closed.
+def test_an_earlier_session_moves_inside_its_limits_so_a_later_one_keeps_its_interval(
+    data: Dataset,
+) -> None:
+    # Session 8 on 2027-01-19 would leave the monthly window 2027-02-16..2027-02-23 all closed;
+    # weekly sessions may be 7-14 days apart, so session 8 waits three days and session 9
+    # lands on the first open day, 28 days later: no interval runs over.
     shut = Clinic(
         open_days=frozenset(range(7)),
         closures=(Closure(date(2027, 2, 16), date(2027, 2, 25)),),
     )
     p = make(data, clinic=shut)
+    assert p.sessions[7].date == date(2027, 1, 22)
+    assert p.sessions[7].note == (
+        "moved from Tue 2027-01-19: the sessions after it would not keep within their intervals"
+    )
     assert p.sessions[8].date == date(2027, 2, 26)
+    assert p.sessions[8].days_since_previous == 35
+    assert p.warnings == []
+
+
+def test_no_layout_inside_the_limits_stretches_the_interval_and_says_so(data: Dataset) -> None:
+    # Closed from 2027-01-20 to the end of March: whatever the weekly sessions do, one interval
+    # crosses the closure. The sessions keep their targets and session 9 says why it is late.
+    shut = Clinic(
+        open_days=frozenset(range(7)),
+        closures=(Closure(date(2027, 1, 20), date(2027, 3, 31)),),
+    )
+    p = make(data, clinic=shut)
+    assert dates(p)[:8] == [str(date(2026, 12, 1) + timedelta(days=7 * i)) for i in range(8)]
+    assert p.sessions[8].date == date(2027, 4, 1)
     assert p.sessions[8].note == (
-        "moved from Thu 2027-02-18 (clinic closed 2027-02-16..2027-02-25); "
-        "none open by Tue 2027-02-23 (clinic closed 2027-02-16..2027-02-25)"
+        "moved from Thu 2027-02-18 (clinic closed 2027-01-20..2027-03-31); "
+        "none open by Tue 2027-02-23 (clinic closed 2027-01-20..2027-03-31)"
     )
-    assert "session 9: 38 days after session 8, above the 35-day maximum of phase monthly" in texts(
-        p.warnings
-    )
+    assert texts(p.warnings) == [
+        "session 9: 72 days after session 8, above the 35-day maximum of phase monthly"
+    ]
 
 
 def test_holiday_names_show_when_a_session_moves(data: Dataset) -> None:

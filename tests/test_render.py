@@ -70,7 +70,7 @@ Findings (4)
 ? REVIEW  Unrecognized condition, medication or allergy  [unrecognized-term]
     CLEARED by the practitioner
     medication 'warfarine' matches no known term; did you mean warfarin,
-    minoxidil?
+    ivabradine, minoxidil?
     → Check it against the contraindications, or correct the spelling; clear
     with --clear unrecognized-term once checked.
     sources: 001_8b0821896358e5d6.txt, 002_a3c4d37e6271a984.txt
@@ -116,7 +116,7 @@ Findings (4)
 ? REVIEW  Unrecognized condition, medication or allergy
     [unrecognized-term]  CLEARED by the practitioner
     medication 'warfarine' matches no known term; did you
-    mean warfarin, minoxidil?
+    mean warfarin, ivabradine, minoxidil?
     → Check it against the contraindications, or correct the
     spelling; clear with --clear unrecognized-term once
     checked.

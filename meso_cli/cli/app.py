@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from meso_cli import __version__
 from meso_cli.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, MesoError, is_text
@@ -79,6 +80,62 @@ class MesoGroup(TyperGroup):
                 raise
             raise typer.Exit(EXIT_BUG) from None
 
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        # Click cuts each summary to fit one line ("Screen a patient: verdict,..."); a
+        # summary is one sentence, shown whole and wrapped when the terminal is narrow.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, summary(command)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+class MesoCommand(TyperCommand):
+    """A command whose usage line names its arguments as people write them (`PATIENT`, not
+    `{patient}`), and whose examples are printed line for line, never re-wrapped: pasting
+    the first line of an example must run the whole example."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = keep_examples(self.help)
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [_usage_name(piece) for piece in super().collect_usage_pieces(ctx)]
+
+
+def summary(command: Any) -> str:
+    """A command's one-line summary: its short help, or the first paragraph of its help."""
+    text = command.short_help or (command.help or "").split("\n\n")[0]
+    return " ".join(text.replace("\b", "").split())
+
+
+_ARGUMENT = re.compile(r"([{\[])([a-z][a-z0-9_-]*)[}\]](?::<[^>]*>)?")
+
+
+def _usage_name(piece: str) -> str:
+    """`{patient}` -> `PATIENT`, `[patient]` -> `[PATIENT]`, `{name}:<a|b>` -> `NAME` (the
+    Arguments section lists the choices); `[OPTIONS]` stays."""
+
+    def shown(found: re.Match[str]) -> str:
+        name = found.group(2).upper().replace("-", "_")
+        return name if found.group(1) == "{" else f"[{name}]"
+
+    return _ARGUMENT.sub(shown, piece)
+
+
+def keep_examples(text: str | None) -> str | None:
+    """The help with each paragraph after `Examples:` marked for Click to print as written
+    (`\b`), so that no example is broken across lines."""
+    if text is None or "Examples:" not in text:
+        return text
+    head, _, examples = text.partition("Examples:")
+    paragraphs = [p.strip("\n") for p in examples.split("\n\n") if p.strip()]
+    kept = [p if p.lstrip().startswith("\b") else "\b\n" + p for p in paragraphs]
+    return head + "Examples:\n\n" + "\n\n".join(kept)
+
 
 def _usage(exc: typer.TyperException) -> NoReturn:
     """Click's own errors (an unknown option, a value out of range) as one line, like ours."""
@@ -131,7 +188,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Help fills a terminal up to 100 columns, so that a summary fits on one line there.
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 
@@ -167,6 +225,9 @@ COMMAND_MODULES = {
     "protocols": "browse",
     "data": "browse",
     "schema": "browse",
+    "profile": "profile",
+    "session": "chart",
+    "clear": "chart",
 }
 
 
@@ -178,6 +239,20 @@ def register(args: Sequence[str] | None = None) -> None:
     wanted = [COMMAND_MODULES[first]] if first in COMMAND_MODULES else COMMAND_MODULES.values()
     for module in dict.fromkeys(wanted):
         import_module(f"meso_cli.cli.{module}")
+    _adopt(app)
+
+
+def _adopt(typer_app: typer.Typer) -> None:
+    """Every command built as a MesoCommand and every group as a MesoGroup (usage names,
+    examples kept whole, summaries not cut), however its module declared it."""
+    for command in typer_app.registered_commands:
+        if not isinstance(command.cls, type) or command.cls is TyperCommand:
+            command.cls = MesoCommand
+    for group in typer_app.registered_groups:
+        if not isinstance(group.cls, type) or group.cls is TyperGroup:
+            group.cls = MesoGroup
+        if group.typer_instance is not None:
+            _adopt(group.typer_instance)
 
 
 def main() -> NoReturn:
@@ -332,8 +407,12 @@ def out(text: str) -> None:
     Through the sanitizer, like all output: for JSON this changes nothing (a control
     character in a JSON string is already an escape, and the escape of a bidirectional one
     reads back as the same text)."""
+    _write(printable(text))
+
+
+def _write(text: str) -> None:
     try:
-        sys.stdout.write(printable(text))
+        sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_pipe()
@@ -389,10 +468,15 @@ def write_document(target: str, data: str | bytes) -> None:
         _quiet_pipe()
 
 
+# Spaces at the end of a line, before any closing colour codes: Rich pads table cells and
+# columns to their width, which a pasted note or a file carries along.
+_TRAILING = re.compile(r"[ \t]+(?=(?:\x1b\[[0-9;]*m)*$)", re.MULTILINE)
+
+
 def show(renderable: RenderableType) -> None:
-    try:
-        console().print(renderable)
-    except BrokenPipeError:
-        _quiet_pipe()
-    except OSError as exc:
-        raise output_failed(exc) from None
+    """Print for people: rendered whole, then written with no trailing spaces on any line."""
+    target = console()
+    with target.capture() as captured:
+        target.print(renderable)
+    # The console sanitized the text of every segment; what remains are Rich's own styles.
+    _write(_TRAILING.sub("", captured.get()))

@@ -107,9 +107,10 @@ def data_check(
     """
     data = load(directory or data_dir)
     terms = sum(len(t) for t in data.terms.values())
+    coded = sum(1 for kind in data.terms.values() for t in kind if any(t.codes.entries()))
     out(
-        f"ok: {len(data.rules)} rules, {len(data.protocols)} protocols, {terms} terms "
-        f"(data_version {data.version[:12]})\n"
+        f"ok: {len(data.rules)} rules, {len(data.protocols)} protocols, {terms} terms, "
+        f"{coded} of them coded (data_version {data.version[:12]})\n"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -10,16 +11,38 @@ import typer
 from meso_cli.cli.app import Clear, DataDir, Json, On, app, note, out
 from meso_cli.cli.options import (
     WEEKDAYS,
+    Age,
+    Allergies,
+    BirthDate,
+    Breastfeeding,
     Closed,
+    Conditions,
+    Fever,
+    Force,
     Holidays,
+    Medications,
     OpenDays,
+    PatientId,
     PerWeek,
     PlanProtocol,
+    Pregnant,
+    ProfileOption,
+    Save,
     Sessions,
+    Sex,
     Start,
+    parse_time,
     plan_from_options,
+    quick_options,
 )
 from meso_cli.errors import EXIT_OK, VERDICT_EXIT, MesoError
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+    fhir = "fhir"
+
 
 if TYPE_CHECKING:
     from meso_cli.models import Patient, Plan, Protocol
@@ -27,8 +50,14 @@ if TYPE_CHECKING:
 
 @app.command()
 def plan(
-    patient: Annotated[str, typer.Argument(help="Patient file (YAML or JSON), or - for stdin.")],
-    protocol: PlanProtocol,
+    patient: Annotated[
+        str | None,
+        typer.Argument(
+            help="Patient file (YAML or JSON), or - for stdin. Optional with --age/--birth-date.",
+            show_default=False,
+        ),
+    ] = None,
+    protocol: PlanProtocol = None,
     start: Start = None,
     on: On = None,
     sessions: Sessions = None,
@@ -38,6 +67,21 @@ def plan(
     holidays: Holidays = None,
     clear: Clear = None,
     json: Json = False,
+    fmt: Annotated[
+        PlanFormat | None,
+        typer.Option(
+            "--format",
+            show_default=False,
+            help="text (default), json (as --json), or fhir: a FHIR R4 Bundle with a CarePlan "
+            "and a DetectedIssue per finding.",
+        ),
+    ] = None,
+    brief: Annotated[
+        bool,
+        typer.Option(
+            "--brief", help="Only the verdict, the findings and the session dates (and warnings)."
+        ),
+    ] = False,
     ics: Annotated[
         str | None,
         typer.Option(
@@ -51,10 +95,24 @@ def plan(
         typer.Option(
             "--time",
             show_default=False,
-            help="Session start time HH:MM for --ics (default: all-day events).",
+            help="Session start time HH:MM for --ics (default: the profile's, else all-day "
+            "events).",
         ),
     ] = None,
     data_dir: DataDir = None,
+    profile: ProfileOption = None,
+    age: Age = None,
+    birth_date: BirthDate = None,
+    sex: Sex = None,
+    pregnant: Pregnant = None,
+    breastfeeding: Breastfeeding = None,
+    fever: Fever = None,
+    condition: Conditions = None,
+    medication: Medications = None,
+    allergy: Allergies = None,
+    patient_id: PatientId = None,
+    save: Save = None,
+    force: Force = False,
 ) -> None:
     """Screen the patient, then plan the course of sessions on open clinic days.
 
@@ -68,24 +126,59 @@ def plan(
       meso plan patient.yaml -p cellulite --per-week 2 --open-days mon,wed,fri --holidays TR
 
       meso plan patient.yaml -p hair --closed 2026-12-21..2026-12-31 --ics hair.ics --time 10:30
+
+      meso plan patient.yaml -p hair --brief
+
+      meso plan --age 44 --sex female --medication ibuprofen@2026-11-30 -p hair --save p.yaml
+
+      meso plan record.fhir.json -p hair --format fhir > careplan.json
     """
     from meso_cli.files import is_standard_output
     from meso_cli.planning import plan_made
+    from meso_cli.profile import load_profile
 
-    session_time = _parse_time(at) if at is not None else None
+    if json and fmt not in (None, PlanFormat.json):
+        raise MesoError(f"--json and --format {fmt} ask for two outputs; give one")
+    if brief and (json or fmt not in (None, PlanFormat.text)):
+        raise MesoError("--brief is a view for people; --json gives the whole plan")
+    session_time = parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
     if ics == "":
         raise MesoError("--ics: empty file name")
     # `--ics -` (or /dev/stdout): the calendar is the output, and the report is not printed.
     calendar_out = ics is not None and is_standard_output(ics)
-    if calendar_out and json:
+    if calendar_out and (json or fmt in (PlanFormat.json, PlanFormat.fhir)):
+        wanted = "--json" if json else f"--format {fmt}"
         raise MesoError(
-            f"--ics {ics} and --json both write to standard output; give --ics a file name"
+            f"--ics {ics} and {wanted} both write to standard output; give --ics a file name"
         )
+    settings = load_profile(profile)
+    if session_time is None:
+        session_time = settings.profile.calendar.session_time
+    quick = quick_options(
+        patient_id=patient_id,
+        age=age,
+        birth_date=birth_date,
+        sex=sex,
+        pregnant=pregnant,
+        breastfeeding=breastfeeding,
+        fever=fever,
+        condition=condition,
+        medication=medication,
+        allergy=allergy,
+    )
+    from meso_cli.profile import clinic_calendar
+
+    clinic = clinic_calendar(settings, open_days=open_days, closed=closed, holidays=holidays)
     result, chosen, person, _ = plan_from_options(
         patient,
         protocol,
+        clinic=clinic,
+        profile=settings,
+        quick=quick,
+        save=save,
+        force=force,
         data_dir=data_dir,
         on=on,
         start=start,
@@ -98,26 +191,20 @@ def plan(
     )
     if ics is not None:
         _write_ics(result, chosen, person, "-" if calendar_out else ics, session_time)
-    if json:
+    if fmt is PlanFormat.fhir:
+        from meso_cli.render.fhir import plan_to_fhir
+
+        out(plan_to_fhir(result, chosen))
+    elif json or fmt is PlanFormat.json:
         from meso_cli.render.json import to_json
 
         out(to_json(result))
     elif not calendar_out:
         from meso_cli.cli.app import show
-        from meso_cli.render.plan import plan_view
+        from meso_cli.render.plan import brief_view, plan_view
 
-        show(plan_view(result))
+        show(brief_view(result) if brief else plan_view(result, clinic))
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
-
-
-def _parse_time(value: str) -> time:
-    try:
-        hours, minutes = value.strip().split(":")
-        if len(hours) > 2 or len(minutes) != 2:
-            raise ValueError
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise MesoError(f"--time {value!r}: expected HH:MM, e.g. 09:30") from None
 
 
 def _write_ics(

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from meso_cli.cli import complete
-from meso_cli.cli.app import (
-    Clear,
-    DataDir,
-    Json,
-    On,
-    app,
-    load,
-    out,
-    parse_date,
-    protocol_named,
-    reference_date,
+from meso_cli.cli.app import Clear, DataDir, Json, On, app, load, out, reference_date
+from meso_cli.cli.options import (
+    Age,
+    Allergies,
+    BirthDate,
+    Breastfeeding,
+    Conditions,
+    Fever,
+    Force,
+    Medications,
+    PatientId,
+    Pregnant,
+    ProfileOption,
+    Save,
+    Sex,
+    chosen_protocol,
+    quick_options,
+    the_patient,
 )
 from meso_cli.errors import VERDICT_EXIT
 
-QUICK = "Quick screen (instead of, or over, a file)"
+
+class ScreenFormat(StrEnum):
+    text = "text"
+    json = "json"
+    cds_hooks = "cds-hooks"
 
 
 @app.command()
@@ -38,68 +50,36 @@ def screen(
         typer.Option(
             "--protocol",
             "-p",
-            help="Protocol id (see `meso protocols`).",
+            help="Protocol id (see `meso protocols`); default: the profile's.",
             autocompletion=complete.protocols,
+            show_default=False,
         ),
     ] = None,
     on: On = None,
     clear: Clear = None,
     json: Json = False,
+    fmt: Annotated[
+        ScreenFormat | None,
+        typer.Option(
+            "--format",
+            show_default=False,
+            help="text (default), json (as --json), or cds-hooks: a CDS Hooks cards response.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
-    age: Annotated[
-        str | None,
-        typer.Option(
-            help="Age in whole years, 0-130.",
-            metavar="YEARS",
-            rich_help_panel=QUICK,
-            show_default=False,
-        ),
-    ] = None,
-    birth_date: Annotated[
-        str | None,
-        typer.Option(help="Birth date YYYY-MM-DD.", rich_help_panel=QUICK, show_default=False),
-    ] = None,
-    pregnant: Annotated[
-        bool | None,
-        typer.Option("--pregnant/--not-pregnant", rich_help_panel=QUICK, show_default=False),
-    ] = None,
-    breastfeeding: Annotated[
-        bool | None,
-        typer.Option(
-            "--breastfeeding/--not-breastfeeding", rich_help_panel=QUICK, show_default=False
-        ),
-    ] = None,
-    fever: Annotated[
-        bool | None,
-        typer.Option(
-            "--fever/--no-fever",
-            help="Fever or an acute infection now.",
-            rich_help_panel=QUICK,
-            show_default=False,
-        ),
-    ] = None,
-    condition: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="NAME or NAME@RESOLVED_ON (repeatable).", rich_help_panel=QUICK, show_default=False
-        ),
-    ] = None,
-    medication: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="NAME or NAME@LAST_DOSE (repeatable); no date: taken now.",
-            rich_help_panel=QUICK,
-            show_default=False,
-        ),
-    ] = None,
-    allergy: Annotated[
-        list[str] | None,
-        typer.Option(help="NAME (repeatable).", rich_help_panel=QUICK, show_default=False),
-    ] = None,
-    patient_id: Annotated[
-        str | None,
-        typer.Option("--id", help="The clinic's patient id.", rich_help_panel=QUICK),
-    ] = None,
+    profile: ProfileOption = None,
+    age: Age = None,
+    birth_date: BirthDate = None,
+    sex: Sex = None,
+    pregnant: Pregnant = None,
+    breastfeeding: Breastfeeding = None,
+    fever: Fever = None,
+    condition: Conditions = None,
+    medication: Medications = None,
+    allergy: Allergies = None,
+    patient_id: PatientId = None,
+    save: Save = None,
+    force: Force = False,
 ) -> None:
     """Screen a patient: verdict, findings with rule and source, assumptions.
 
@@ -114,35 +94,43 @@ def screen(
       meso screen --age 52 --medication warfarin --condition "type 2 diabetes" -p hair
       meso screen patient.yaml --medication ibuprofen@2026-11-20 --on 2026-11-22 --json
       cat patient.json | meso screen - --clear anticoagulant --json
+      meso screen --age 52 --sex female --not-pregnant -p hair --save new-patient.yaml
+      meso screen record.fhir.json -p hair --format cds-hooks
     """
-    from meso_cli.patients import QuickOptions, load_patient, parse_age, quick_patient
+    from meso_cli.errors import MesoError
+    from meso_cli.profile import load_profile
     from meso_cli.screening import screen as run_screen
 
-    quick = QuickOptions(
-        id=patient_id,
-        age=parse_age(age) if age is not None else None,
-        birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
+    if json and fmt not in (None, ScreenFormat.json):
+        raise MesoError(f"--json and --format {fmt.value} ask for two outputs; give one")
+
+    quick = quick_options(
+        patient_id=patient_id,
+        age=age,
+        birth_date=birth_date,
+        sex=sex,
         pregnant=pregnant,
         breastfeeding=breastfeeding,
         fever=fever,
-        conditions=condition or (),
-        medications=medication or (),
-        allergies=allergy or (),
+        condition=condition,
+        medication=medication,
+        allergy=allergy,
     )
+    settings = load_profile(profile)
     data = load(data_dir)
-    chosen = protocol_named(data, protocol)
+    chosen = chosen_protocol(data, protocol, settings)
     day = reference_date(on)
-    notes: list[str] = []
-    if patient is None or quick.given():
-        base = load_patient(patient, day) if patient else None
-        person, notes = quick_patient(quick, base, on=day)
-    else:
-        person = load_patient(patient, day)
+    person, notes = the_patient(patient, quick, day, save=save, force=force)
     result = run_screen(person, chosen, data, on=day, clear=clear or [])
-    if json:
-        from meso_cli.render.json import to_json
+    if fmt is ScreenFormat.cds_hooks or json or fmt is ScreenFormat.json:
+        if fmt is ScreenFormat.cds_hooks:
+            from meso_cli.render.fhir import screening_to_cds
 
-        out(to_json(result))
+            out(screening_to_cds(result, data))
+        else:
+            from meso_cli.render.json import to_json
+
+            out(to_json(result))
         # stdout holds JSON only; what the options changed goes to stderr.
         from meso_cli.cli.app import note
 

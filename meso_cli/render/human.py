@@ -75,6 +75,9 @@ class _Hanging:
             yield Segment.line()
 
 
+Hanging = _Hanging  # for the other renderers
+
+
 class _Facts:
     """Short facts joined by ' · ', breaking lines only between facts where it can."""
 
@@ -91,6 +94,15 @@ class _Facts:
         yield _Hanging(Text("\n".join(lines), style=self.style))
 
 
+def cleared_by(f: Finding) -> str:
+    """Who cleared a finding, when and why (recorded in the patient file), or that it was
+    cleared for this run with --clear."""
+    c = f.clearance
+    if c is None:
+        return " by the practitioner"
+    return f" by {c.by} on {c.on}: {c.reason}"
+
+
 def _finding(f: Finding) -> RenderableType:
     symbol, word, style = ACTION_LOOK[f.action]
     head = Text()
@@ -98,9 +110,12 @@ def _finding(f: Finding) -> RenderableType:
     head.append(f"  {f.title}", style="bold")
     head.append(f"  [{f.rule}]")
     if f.cleared:
-        head.append("  CLEARED by the practitioner", style="bold green")
+        head.append("  CLEARED", style="bold green")
+        head.append(" by the practitioner" if f.clearance is None else "")
     body = Text()
     body.append(f.detail)
+    if f.clearance is not None:
+        body.append(f"\ncleared{cleared_by(f)}", style="green")
     if f.until is not None and str(f.until) not in f.detail:
         body.append(f"\nfirst possible session: {f.until}")
     body.append(f"\n→ {f.advice}")
@@ -147,20 +162,28 @@ def screening_view(s: Screening) -> RenderableType:
     return Group(*parts)
 
 
+def _data_table(title: str, key: str, keys: list[str]) -> Table:
+    """The one table style of `meso rules` and `meso protocols`: a title, a ruled header,
+    no outer frame, and the id column never cut short (ids are typed back: --clear, `meso
+    rules ID`)."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column(key, no_wrap=True, min_width=max((len(k) for k in keys), default=len(key)))
+    return table
+
+
+def _sources(sources: list[str]) -> str:
+    return ", ".join(s[:3] for s in sources)
+
+
 def rules_table(rules: list[Rule]) -> RenderableType:
-    table = Table(title="Contraindication rules", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    # Ids are typed back (--clear, `meso rules ID`): never cut them short.
-    table.add_column("rule", no_wrap=True, min_width=max((len(r.id) for r in rules), default=4))
+    table = _data_table("Contraindication rules", "rule", [r.id for r in rules])
     table.add_column("action", no_wrap=True)
     table.add_column("title", min_width=13)
     table.add_column("sources")
     for r in rules:
         symbol, word, style = ACTION_LOOK[r.action]
         table.add_row(
-            r.id,
-            Text(f"{symbol} {word.lower()}", style=style),
-            r.title,
-            ", ".join(s[:3] for s in r.sources),
+            r.id, Text(f"{symbol} {word.lower()}", style=style), r.title, _sources(r.sources)
         )
     return table
 
@@ -180,14 +203,11 @@ def rule_view(r: Rule) -> RenderableType:
 
 
 def protocols_table(protocols: list[Protocol]) -> RenderableType:
-    table = Table(title="Protocols", box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
-    table.add_column(
-        "protocol", no_wrap=True, min_width=max((len(p.id) for p in protocols), default=8)
-    )
+    table = _data_table("Protocols", "protocol", [p.id for p in protocols])
     table.add_column("course", min_width=24)
-    table.add_column("sources", max_width=10)
+    table.add_column("sources")
     for p in protocols:
-        table.add_row(p.id, phases_text(p), ", ".join(s[:3] for s in p.sources))
+        table.add_row(p.id, phases_text(p), _sources(p.sources))
     return table
 
 

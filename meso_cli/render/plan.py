@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar as stdcal
-from datetime import date
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.columns import Columns
@@ -12,18 +13,28 @@ from rich.table import Table
 from rich.text import Text
 
 from meso_cli.models import Plan, Session
-from meso_cli.render.human import screening_view
+from meso_cli.render.human import (
+    ACTION_LOOK,
+    Hanging,
+    cleared_by,
+    screening_view,
+    verdict_line,
+)
+
+if TYPE_CHECKING:
+    from meso_cli.clinic import Clinic
 
 DAY_HEADER = " Mo  Tu  We  Th  Fr  Sa  Su"
 LEGEND = "[n] session to come   (n) session done"
 
 
-def plan_view(p: Plan) -> RenderableType:
+def plan_view(p: Plan, clinic: Clinic | None = None) -> RenderableType:
+    """The whole plan; with the clinic's calendar, the month grids mark its closed days."""
     parts: list[RenderableType] = [screening_view(p.screening), Text()]
     if not p.sessions:
         parts.append(Text(f"No plan for {p.protocol}.", style="bold"))
     else:
-        parts.extend(_course(p))
+        parts.extend(_course(p, clinic))
     if p.warnings:
         parts.append(Text())
         parts.append(Text(f"Warnings ({len(p.warnings)})", style="bold underline"))
@@ -31,7 +42,7 @@ def plan_view(p: Plan) -> RenderableType:
     return Group(*parts)
 
 
-def _course(p: Plan) -> list[RenderableType]:
+def _course(p: Plan, clinic: Clinic | None) -> list[RenderableType]:
     done = sum(s.done for s in p.sessions)
     head = f"Plan: {p.protocol}, {len(p.sessions)} sessions"
     if done:
@@ -50,8 +61,12 @@ def _course(p: Plan) -> list[RenderableType]:
         parts.append(Text("Moved", style="bold"))
         parts.append(_hanging(moved))
     parts.append(Text())
-    parts.append(month_grids(p.sessions))
-    parts.append(Text(LEGEND, style="dim"))
+    parts.append(month_grids(p.sessions, clinic))
+    marks = _marks(p.sessions, clinic)
+    legend = LEGEND + "".join(
+        f"   n{mark} {word}" for mark, word in MARKS.items() if mark in marks.values()
+    )
+    parts.append(Text(legend, style="dim"))
     parts.append(Text())
     parts.append(Text("Key dates", style="bold underline"))
     k = p.key_dates
@@ -106,14 +121,40 @@ def session_table(sessions: list[Session]) -> Table:
     return table
 
 
-def month_grids(sessions: list[Session]) -> RenderableType:
-    """One small calendar per month that has a session; sessions in brackets, not by colour."""
+# A day with no session that the clinic is closed on, besides its usual closed weekdays.
+MARKS = {"*": "public holiday", "×": "clinic closed"}
+
+
+def _marks(sessions: list[Session], clinic: Clinic | None) -> dict[date, str]:
+    """The holidays and closed days in the months the sessions fall in, by their mark."""
+    if clinic is None or not sessions:
+        return {}
+    first = min(s.date for s in sessions).replace(day=1)
+    last = max(s.date for s in sessions)
+    marks: dict[date, str] = {}
+    day = first
+    while day.year < last.year or (day.year == last.year and day.month <= last.month):
+        if day.weekday() in clinic.open_days:
+            if any(c.first <= day <= c.last for c in clinic.closures):
+                marks[day] = "×"
+            elif clinic.holidays.get(day):
+                marks[day] = "*"
+        day += timedelta(days=1)
+    return marks
+
+
+def month_grids(sessions: list[Session], clinic: Clinic | None = None) -> RenderableType:
+    """One small calendar per month that has a session; sessions in brackets, not by colour;
+    with the clinic's calendar, its holidays (n*) and closed days (n×)."""
     by_day = {s.date: s for s in sessions}
+    marks = _marks(sessions, clinic)
     months = sorted({(s.date.year, s.date.month) for s in sessions})
-    return Columns([_month(y, m, by_day) for y, m in months], padding=(0, 2))
+    return Columns([_month(y, m, by_day, marks) for y, m in months], padding=(0, 2))
 
 
-def _month(year: int, month: int, by_day: dict[date, Session]) -> Text:
+def _month(
+    year: int, month: int, by_day: dict[date, Session], marks: dict[date, str] | None = None
+) -> Text:
     text = Text()
     text.append(f"{stdcal.month_name[month]} {year}".center(len(DAY_HEADER)), style="bold")
     text.append("\n" + DAY_HEADER)
@@ -124,6 +165,8 @@ def _month(year: int, month: int, by_day: dict[date, Session]) -> Text:
             session = by_day.get(day) if day.month == month else None
             if day.month != month:
                 cells.append(("    ", None))
+            elif session is None and marks and day in marks:
+                cells.append((f" {day.day:>2}{marks[day]}", "dim"))
             elif session is None:
                 cells.append((f" {day.day:>2} ", None))
             elif session.done:
@@ -137,3 +180,37 @@ def _month(year: int, month: int, by_day: dict[date, Session]) -> Text:
 
 def _day(d: date) -> str:
     return f"{d} ({d:%a})"
+
+
+def brief_view(p: Plan) -> RenderableType:
+    """`meso plan --brief`: the verdict, one line per finding, the session dates, and the
+    warnings (a plan that cannot be made says why there)."""
+    s = p.screening
+    parts: list[RenderableType] = [Hanging(verdict_line(s), rest="  ")]
+    for f in s.findings:
+        symbol, word, style = ACTION_LOOK[f.action]
+        line = Text()
+        line.append(f"{symbol} {word}", style=style)
+        line.append(f" [{f.rule}] {f.detail}")
+        if f.cleared:
+            line.append(" — CLEARED", style="bold green")
+            line.append(cleared_by(f))
+        parts.append(Hanging(line, rest="    "))
+    if p.sessions:
+        done = sum(s.done for s in p.sessions)
+        head = f"Sessions: {p.protocol}, {len(p.sessions)}"
+        head += f" ({done} done, {len(p.sessions) - done} to come)" if done else ""
+        parts.append(Text(head, style="bold"))
+        width = len(str(len(p.sessions)))
+        for session in p.sessions:
+            mark = "  ✓ done" if session.done else ("  moved" if session.note else "")
+            parts.append(
+                Text(
+                    f"  {session.number:>{width}}  {session.date:%a} {session.date}{mark}",
+                    style="dim" if session.done else "",
+                )
+            )
+    else:
+        parts.append(Text(f"No plan for {p.protocol}.", style="bold"))
+    parts.extend(Hanging(Text(f"! {w.text}", style="yellow"), rest="  ") for w in p.warnings)
+    return Group(*parts)
