@@ -375,3 +375,17 @@ def test_a_stream_needs_no_suffix_and_a_missing_terminal_is_named(here: Path) ->
         timeout=60,
     )
     one_line(done, "cannot write /dev/tty: No such device or address")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    [
+        "meso screen p.yaml --on 2026-11-22 > /dev/full",
+        "meso plan p.yaml -p hair --on 2026-11-22 > /dev/full",
+        "meso rules > /dev/full",
+        "meso plan p.yaml -p hair --on 2026-11-22 --ics /dev/full",
+    ],
+)
+def test_a_full_disk_under_the_report_is_one_line(here: Path, command: str) -> None:
+    one_line(shell(command, here), "No space left on device")

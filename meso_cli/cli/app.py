@@ -476,7 +476,13 @@ _TRAILING = re.compile(r"[ \t]+(?=(?:\x1b\[[0-9;]*m)*$)", re.MULTILINE)
 def show(renderable: RenderableType) -> None:
     """Print for people: rendered whole, then written with no trailing spaces on any line."""
     target = console()
-    with target.capture() as captured:
-        target.print(renderable)
+    try:
+        with target.capture() as captured:
+            target.print(renderable)
+    except BrokenPipeError:
+        _quiet_pipe()
+        return
+    except OSError as exc:  # Rich flushes stdout as the capture ends: `> /dev/full`
+        raise output_failed(exc) from None
     # The console sanitized the text of every segment; what remains are Rich's own styles.
     _write(_TRAILING.sub("", captured.get()))
