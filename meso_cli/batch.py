@@ -13,7 +13,9 @@ from meso_cli.documents import (
     MAX_DEPTH,
     Document,
     reject_nulls,
+    reject_raw,
     reject_surrogates,
+    whole_number,
 )
 from meso_cli.errors import FileProblems, MesoError
 from meso_cli.models import Patient, Protocol
@@ -88,7 +90,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number this tool accepts")
 
 
-_decode = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant).decode
+_decode = json.JSONDecoder(
+    object_pairs_hook=_pairs, parse_constant=_reject_constant, parse_int=whole_number
+).decode
 
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -111,6 +115,15 @@ def read_patient(raw: bytes, number: int, on: date) -> Patient:
         raise MesoError("blank line, expected a JSON object")
     if "\x00" in text:
         raise MesoError("NUL byte, expected JSON text")
+    if text.startswith("\ufeff"):  # only a file's first line may carry one (cli.batch)
+        raise MesoError(
+            "a byte-order mark (BOM, U+FEFF) starts the line; only the first line of a file "
+            "may have one (were files joined?)"
+        )
+    try:
+        reject_raw(text, f"line {number}")  # JSON would say only "invalid control character"
+    except FileProblems as exc:
+        raise MesoError("; ".join(p.message for p in exc.problems)) from None
     try:
         value = _decode(text)
     except json.JSONDecodeError as exc:

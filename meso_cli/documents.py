@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from meso_cli.errors import FileProblems, Problem, close_matches, file_error
+from meso_cli.text import unsafe_character
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,13 +54,18 @@ class Document:
 
 
 def parse(text: str, path: str) -> Document:
-    """YAML or JSON text to plain values, rejecting duplicate keys, tags, aliases and escapes
-    that make half a character.
+    """YAML or JSON text to plain values, rejecting duplicate keys, tags, aliases, escapes
+    that make half a character, and control characters written raw.
 
     The reader is chosen by the file's extension: `.json` is JSON, anything else YAML (a
     `.yaml` file holding `{age: 30}` is YAML's flow style, not broken JSON). Only standard
     input, which has no name, is sniffed: text that starts with `{` is read as JSON.
     """
+    reject_raw(text, path)
+    return _parse(text, path)
+
+
+def _parse(text: str, path: str) -> Document:
     name = path.lower()
     if name.endswith(".json") or (path in ("-", "<stdin>") and text.lstrip().startswith("{")):
         doc = _parse_json(text, path)
@@ -68,6 +74,73 @@ def parse(text: str, path: str) -> Document:
     if "\\" in text:  # only an escape (\ud800) can make a lone surrogate in UTF-8 text
         reject_surrogates(doc)
     return doc
+
+
+# Control characters written raw in a file (not as an escape such as "\e"), which YAML's reader
+# refuses with a message of two lines and no line number, and JSON with a column only. Tab and
+# line endings (CR too) belong to the file's layout; bidirectional controls are valid YAML and
+# JSON, and refused by the models with the field they are in.
+_RAW = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_STAND_IN = "\ufdd0"  # a noncharacter, valid in YAML and JSON, put where the raw one was
+
+
+def reject_raw(text: str, path: str) -> None:
+    """A control character written raw is one problem with its line, and the field when the
+    text can be read with the character replaced (it may sit in a comment, or break the
+    syntax)."""
+    found = _RAW.search(text)
+    if found is None:
+        return
+    at, what = found.start(), unsafe_character(found.group())
+    line = text.count("\n", 0, at) + 1
+    where = None
+    try:
+        doc = _parse(text[:at] + _STAND_IN + _RAW.sub(" ", text[at + 1 :]), path)
+        where = _holding(doc.value, (), _STAND_IN)
+    except FileProblems:
+        pass
+    named = f"{describe(where) or 'top level'}: " if where is not None else ""
+    raise file_error(path, line, f"{named}{what} is not allowed")
+
+
+def _holding(value: Any, loc: Loc, needle: str) -> Loc | None:
+    """Where in a parsed value the text holding `needle` is (a key is named by its mapping)."""
+    if isinstance(value, str):
+        return loc if needle in value else None
+    items: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else (enumerate(value) if isinstance(value, list) else ())
+    )
+    for key, item in items:
+        if isinstance(key, str) and needle in key:
+            return loc
+        found = _holding(item, loc + (key,), needle)
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass(frozen=True)
+class TooLong:
+    """A whole number written with more digits than Python turns into an int (thousands): held
+    as its length, so that the field refuses it in its own words ("not a whole number 0–130")
+    instead of Python's hint about sys.set_int_max_str_digits."""
+
+    digits: int
+
+    def __repr__(self) -> str:
+        return f"a {self.digits}-digit number"
+
+
+LONGEST_NUMBER = 100  # digits: no number the tool reads comes near
+
+
+def whole_number(text: str) -> int | TooLong:
+    """A JSON integer (json's parse_int), or TooLong."""
+    if len(text) > LONGEST_NUMBER:
+        return TooLong(len(text.lstrip("+-")))
+    return int(text)
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -129,7 +202,9 @@ class _LineDecoder(json.JSONDecoder):
     duplicate keys and deep nesting with the line where they occur."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(parse_constant=_reject_constant, parse_float=_finite)
+        super().__init__(
+            parse_constant=_reject_constant, parse_float=_finite, parse_int=whole_number
+        )
         self.newlines = [m.start() for m in re.finditer("\n", text)]
         self.items: dict[int, list[int]] = {}  # id(dict or list) -> start of each value
         self.depth = 0
@@ -310,6 +385,8 @@ def _number_kind(raw: str) -> str:
 def _scalar(node: yaml.ScalarNode, loc: Loc, doc: Document, line: int) -> Any:
     where = describe(loc) or "top level"
     raw = str(node.value)
+    if node.tag.endswith(":int") and len(raw) > LONGEST_NUMBER:
+        return TooLong(len(raw.lstrip("+-")))
     try:
         value = _constructor.yaml_constructors[node.tag](_constructor, node)
     except (ValueError, OverflowError, yaml.YAMLError) as exc:

@@ -259,6 +259,8 @@ def save_new_patient(
 
     from meso_cli.files import write_new
 
+    if path in ("", "-"):
+        raise MesoError(f"--save {path!r}: give a file name (a patient file, not a stream)")
     target = Path(path)
     if read_from not in (None, "-") and target.exists() and target.samefile(str(read_from)):
         raise MesoError(

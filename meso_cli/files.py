@@ -9,6 +9,7 @@ stream it is pointed at (standard output, a terminal, a pipe) directly, never by
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -129,6 +130,31 @@ def _same_file(info: os.stat_result, fd: int) -> bool:
     return (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino)
 
 
+def is_standard_output(path: str) -> bool:
+    """`-`, or a path naming what standard output is already sent to (`/dev/stdout`, or the
+    file of `( meso ... ) > log.txt`): a command whose report also goes there must choose."""
+    if path == "-":
+        return True
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return _same_file(info, 1)
+
+
+def is_stream(path: str) -> bool:
+    """`-`, or an existing path that is not a regular file of its own (a terminal, a pipe, a
+    device, `/dev/stderr`), or the file standard output goes to: written as it is, no name
+    to take a format from."""
+    if path == "-":
+        return True
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return not stat.S_ISREG(info.st_mode) or _same_file(info, 1)
+
+
 def write_output(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write what a command produces to `path`: `-` is standard output; a stream (a terminal,
     a pipe, a device, `/dev/stdout`, or the very file standard output goes to) is written
@@ -153,6 +179,8 @@ def write_output(path: str | os.PathLike[str], data: bytes | str) -> None:
             if _same_file(info, fd):  # `--ics /dev/stdout`, or the file stdout is sent to
                 _to_stream(stream, payload, what)
                 return
+    if info is not None and stat.S_ISSOCK(info.st_mode):  # cannot be opened as a file
+        raise MesoError(f"cannot write {name}: is a socket; give a file name")
     streamlike = os.path.abspath(name).startswith(("/dev/", "/proc/"))
     if info is not None and (streamlike or not stat.S_ISREG(info.st_mode)):
         _to_path_directly(name, payload)
@@ -180,7 +208,7 @@ def _to_path_directly(name: str, payload: bytes) -> None:
     try:
         fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        if exc.errno == 6:  # ENXIO: a FIFO with no reader
+        if exc.errno == errno.ENXIO and _is_fifo(name):  # a FIFO with no reader
             raise MesoError(f"cannot write {name}: a FIFO that nothing reads") from None
         raise MesoError(f"cannot write {name}: {exc.strerror or exc}") from None
     try:
@@ -192,6 +220,13 @@ def _to_path_directly(name: str, payload: bytes) -> None:
         raise MesoError(f"cannot write {name}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
+
+
+def _is_fifo(name: str) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(name).st_mode)
+    except OSError:
+        return False
 
 
 def _link_new(tmp: Path, target: Path, path: str | os.PathLike[str]) -> None:
@@ -294,11 +329,17 @@ def _sync_dir(directory: Path) -> None:
 def write_new(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Write a new file at `path`, refusing one that exists, even if it appears while this
     is written: the text goes to a temporary file in the same directory, which is then
-    linked into place (a link never replaces a file) and removed."""
+    linked into place (a link never replaces a file) and removed. A record is a regular file:
+    never `-` (a file of that name would be made) nor an empty name."""
+    if os.fspath(path) == "":
+        raise MesoError("empty file name")
+    if os.fspath(path) == "-":
+        raise MesoError("cannot write to '-': give a file name")
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     if target.exists() or target.is_symlink():
         raise MesoError(f"{target} exists; not replaced")
+    _remove_stale(target.parent)
     tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
     try:
         with open(tmp, "xb") as handle:

@@ -103,6 +103,29 @@ def _iso_date(value: Any) -> date:
     return day
 
 
+def _one_line(value: str) -> str:
+    problem = unsafe_character(value)
+    if problem is not None:
+        raise ValueError(f"{problem} is not allowed")
+    return value
+
+
+def _prose(value: str) -> str:
+    problem = unsafe_character(value, single_line=False)
+    if problem is not None:
+        raise ValueError(f"{problem} is not allowed")
+    return value
+
+
+# Every text the tool reads, from a patient, a profile or a data file, is one of these two, so
+# that a control or bidirectional character (meso_cli.text) is refused where it comes in,
+# naming the field and the code point: `id: control character U+001B is not allowed`.
+# One line of text: a name, an id, a title; never empty. Tab and line breaks are refused too.
+Line = Annotated[StrictStr, Field(min_length=1), AfterValidator(_one_line)]
+# Running text from a data file (a rule's rationale, a care item): line breaks are allowed.
+Prose = Annotated[StrictStr, AfterValidator(_prose)]
+
+
 # A date a person wrote (a file, a batch line, an option): YYYY-MM-DD, in 1900-2100.
 IsoDate = Annotated[
     date,
@@ -178,35 +201,35 @@ class TermCodes(Strict):
 class Term(Strict):
     """A name a practitioner may type, with its synonyms and brand names, and its codes."""
 
-    id: StrictStr = Field(description="Stable id used by rules and protocols.")
-    names: list[StrictStr] = Field(
+    id: Line = Field(description="Stable id used by rules and protocols.")
+    names: list[Line] = Field(
         min_length=1, description="Display name first, then synonyms, brand names, spellings."
     )
     codes: TermCodes = Field(
         default_factory=TermCodes, description="Codes a patient's record may give instead."
     )
-    what: StrictStr | None = Field(
+    what: Line | None = Field(
         default=None,
         description="What it is, in a few words, shown beside the name a patient gave: "
         "'a diabetes medicine' (Ozempic (semaglutide, a diabetes medicine)).",
     )
-    past: StrictStr | None = Field(
+    past: Line | None = Field(
         default=None,
         description="A condition term that this one reads as when the patient writes it as past "
         "('after pregnancy', 'stopped breastfeeding'): the flags decide the present.",
     )
-    beside: dict[StrictStr, StrictStr] = Field(
+    beside: dict[Line, Line] = Field(
         default_factory=dict,
         description="In one entry with a term of a key's id, this term reads as the value's "
         "('flu with tachycardia': tachycardia beside an infection).",
     )
-    optional: StrictStr | None = Field(
+    optional: Prose | None = Field(
         default=None,
         description="For an ingredient a session may do without (numbing): what to do instead "
         "for a patient allergic to it. Such an allergy is a review, never an exclusion.",
     )
-    note: StrictStr | None = Field(default=None, description="Why this term is known.")
-    sources: list[StrictStr] = Field(default_factory=list)
+    note: Prose | None = Field(default=None, description="Why this term is known.")
+    sources: list[Line] = Field(default_factory=list)
 
 
 class AgeBelow(Strict):
@@ -222,7 +245,7 @@ class Flag(Strict):
 
 
 class HasCondition(Strict):
-    conditions: list[StrictStr] = Field(
+    conditions: list[Line] = Field(
         min_length=1, description="Condition term ids; any active one fires the rule."
     )
     flag_decides: Literal["pregnant", "breastfeeding", "fever"] | None = Field(
@@ -233,7 +256,7 @@ class HasCondition(Strict):
 
 
 class TakesMedication(Strict):
-    medications: list[StrictStr] = Field(
+    medications: list[Line] = Field(
         default_factory=list, description="Medication term ids; any one listed fires the rule."
     )
     atc: list[AtcClass] = Field(
@@ -343,22 +366,22 @@ def flat(triggers: Sequence[Trigger]) -> Iterator[Trigger]:
 class Rule(Strict):
     """A contraindication: when it fires, what it does, why, and who says so."""
 
-    id: StrictStr
+    id: Line
     action: Action
-    title: StrictStr
+    title: Line
     when: list[Trigger] = Field(
         min_length=1,
         description="Every trigger must hold; findings are reported per match of the first.",
     )
-    rationale: StrictStr = Field(description="What the sources say, quoted or paraphrased.")
-    advice: StrictStr = Field(description="What the practitioner should do.")
-    covered_by: StrictStr | None = Field(
+    rationale: Prose = Field(description="What the sources say, quoted or paraphrased.")
+    advice: Prose = Field(description="What the practitioner should do.")
+    covered_by: Line | None = Field(
         default=None,
         description="A rule whose finding on the same entry includes this one: the entry gives "
         "no finding of this rule of its own (aspirin's washout is the blood thinner's "
         "prescriber's decision).",
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
 
 class Interval(Strict):
@@ -398,8 +421,8 @@ class SessionCount(Strict):
 
 
 class Phase(Strict):
-    id: StrictStr
-    name: StrictStr
+    id: Line
+    name: Line
     sessions: SessionCount
     interval_days: Interval | None = Field(
         default=None,
@@ -413,7 +436,7 @@ class Phase(Strict):
     maintenance: StrictBool = Field(
         default=False, description="A maintenance series after the course proper."
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _has_interval(self) -> Phase:
@@ -427,19 +450,19 @@ class Phase(Strict):
 class CareItem(Strict):
     """Something the patient does before or after sessions; durations give dated lines."""
 
-    id: StrictStr
-    text: StrictStr
+    id: Line
+    text: Prose
     days_before_first: StrictInt | None = None
     days_after_each: StrictInt | None = None
     hours_after_each: StrictInt | None = None
     days_after_last: StrictInt | None = None
-    rule: StrictStr | None = Field(
+    rule: Line | None = Field(
         default=None, description="The rule this item serves; dropped where the rule is exempt."
     )
     injections_only: StrictBool = Field(
         default=False, description="About injections: dropped for a protocol that injects nothing."
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
 
 class Range(Strict):
@@ -450,45 +473,45 @@ class Range(Strict):
 class Course(Strict):
     """A named course of sessions a source gives for a protocol (`--course ID`)."""
 
-    id: StrictStr
-    name: StrictStr
+    id: Line
+    name: Line
     phases: list[Phase] = Field(
         default_factory=list,
         description="The course's phases; the first course leaves them out: it is the "
         "protocol's own `phases`, the default.",
     )
-    proposed_for: list[StrictStr] = Field(
+    proposed_for: list[Line] = Field(
         default_factory=list,
         description="Condition term ids: a plan for a patient listing one proposes this course.",
     )
-    reason: StrictStr | None = Field(
+    reason: Prose | None = Field(
         default=None, description="Why the course is proposed, quoting the source."
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
 
 class Protocol(Strict):
-    id: StrictStr
-    name: StrictStr
-    indications: list[StrictStr] = Field(min_length=1)
+    id: Line
+    name: Line
+    indications: list[Line] = Field(min_length=1)
     injects: StrictBool = Field(description="False for no-needle: nothing is injected.")
     session_minutes: StrictInt | None = None
     needle_depth_mm: Range | None = None
-    ingredients: list[StrictStr] = Field(description="Ingredient term ids, for the allergy rule.")
-    exempt_rules: list[StrictStr] = Field(
+    ingredients: list[Line] = Field(description="Ingredient term ids, for the allergy rule.")
+    exempt_rules: list[Line] = Field(
         default_factory=list, description="Rules that do not apply to this protocol."
     )
-    exempt_reason: StrictStr | None = None
+    exempt_reason: Prose | None = None
     phases: list[Phase] = Field(min_length=1)
     precare: list[CareItem] = Field(default_factory=list)
     aftercare: list[CareItem] = Field(default_factory=list)
-    results: StrictStr
-    maintenance: StrictStr | None = None
+    results: Prose
+    maintenance: Prose | None = None
     courses: list[Course] = Field(
         default_factory=list,
         description="Named courses (--course); the first is the default, the protocol's phases.",
     )
-    sources: list[StrictStr] = Field(min_length=1)
+    sources: list[Line] = Field(min_length=1)
 
     def course_phases(self) -> list[Phase]:
         return [p for p in self.phases if not p.maintenance]
@@ -529,8 +552,8 @@ class TermsSection(Strict):
 
 
 class ContraindicationsFile(Strict):
-    sources: dict[str, str]
-    atc_classes: dict[AtcClass, StrictStr] = Field(
+    sources: dict[Line, Prose]
+    atc_classes: dict[AtcClass, Line] = Field(
         default_factory=dict, description="ATC classes a rule may name, with their WHO names."
     )
     terms: TermsSection
@@ -570,7 +593,7 @@ class Code(Strict):
     """A code from a classification (ATC, WHO ICD-10, ICD-10-CM, SNOMED CT)."""
 
     system: System = Field(description="atc, icd10 (WHO), icd10cm or snomed.")
-    value: Annotated[StrictStr, BeforeValidator(_code_text)] = Field(
+    value: Annotated[StrictStr, BeforeValidator(_code_text), AfterValidator(_one_line)] = Field(
         min_length=1, max_length=40, description="The code as the classification writes it."
     )
 
@@ -610,7 +633,7 @@ Codes = Annotated[
 class _Coded(Strict):
     """An entry given by name, by code, or both: a known code is matched exactly."""
 
-    name: StrictStr | None = Field(default=None, min_length=1, json_schema_extra=_NAME_SCHEMA)
+    name: Line | None = Field(default=None, min_length=1, json_schema_extra=_NAME_SCHEMA)
     code: Codes | None = Field(
         default=None,
         description="A code, or the codes of one record entry, beside or instead of the name.",
@@ -689,22 +712,15 @@ def _given_by_then(day: date, info: ValidationInfo) -> date:
         raise ValueError(
             f"{day} is after the reference date {on}; list only sessions already given"
         )
+    born = info.data.get("birth_date")
+    if isinstance(born, date) and day < born:
+        raise ValueError(f"{day} is before the birth date {born}; check the year")
     return day
 
 
 SessionDone = Annotated[IsoDate, AfterValidator(_given_by_then)]
 
 MAX_REASON = 1000  # characters in a clearance's reason
-
-
-def _one_line(value: str) -> str:
-    problem = unsafe_character(value)
-    if problem is not None:
-        raise ValueError(f"{problem} is not allowed here; retype the text")
-    return value
-
-
-Line = Annotated[StrictStr, Field(min_length=1), AfterValidator(_one_line)]
 
 
 class Clearance(Strict):
@@ -742,6 +758,35 @@ class Clearance(Strict):
 _FEW: JsonDict = {"maxItems": MAX_ENTRIES}  # checked by Patient._few
 
 
+def _stripped(value: str) -> str:
+    # " P-1 " is P-1: two spellings of one id must not make two patients (or one UID twice).
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("an id of spaces only; give the id, or leave the key out")
+    return stripped
+
+
+# The clinic's patient id: one line, without the spaces around it, never blank.
+PatientId = Annotated[Line, AfterValidator(_stripped)]
+
+AGE_RANGE = "a whole number 0–130"
+
+
+def _age(value: Any) -> Any:
+    # One message for every age that is not a whole number 0-130: -1, 131, 30.0, "30", true,
+    # and a number of thousands of digits (documents.TooLong), which Python will not even print.
+    if type(value) is int and 0 <= value <= 130:
+        return value
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    if type(value) is int and len(shown) > 12:
+        shown = f"a {len(shown.lstrip('-'))}-digit number"
+    raise ValueError(f"{shown} is not {AGE_RANGE}")
+
+
+# Whole years, 0-130; the schema keeps its minimum and maximum.
+Age = Annotated[StrictInt, Field(ge=0, le=130), BeforeValidator(_age)]
+
+
 class Patient(Strict):
     """One patient file. Flags left out are taken as false and reported as assumptions."""
 
@@ -749,9 +794,8 @@ class Patient(Strict):
         json_schema_extra={"anyOf": [{"required": ["birth_date"]}, {"required": ["age"]}]}
     )
 
-    id: StrictStr | None = Field(
+    id: PatientId | None = Field(
         default=None,
-        min_length=1,
         json_schema_extra=_NAME_SCHEMA,
         description="The clinic's patient id.",
     )
@@ -761,9 +805,7 @@ class Patient(Strict):
         description="The patient's name, for the handout; never in batch output.",
     )
     birth_date: IsoDate | None = None
-    age: StrictInt | None = Field(
-        default=None, ge=0, le=130, description="Whole years at the reference date."
-    )
+    age: Age | None = Field(default=None, description="Whole years at the reference date.")
     sex: Literal["female", "male", "other"] | None = None
     pregnant: StrictBool | None = Field(default=None, description="Default false (assumed).")
     breastfeeding: StrictBool | None = Field(default=None, description="Default false (assumed).")
@@ -1074,4 +1116,4 @@ def first_error(exc: ValidationError) -> str:
     file: a file's errors name its lines, through validation.validation_problems)."""
     first = exc.errors(include_url=False)[0]
     where = ".".join(str(p) for p in first["loc"]) or "patient"
-    return f"{where}: {first['msg']}"
+    return f"{where}: {first['msg'].removeprefix('Value error, ')}"

@@ -15,7 +15,7 @@ from meso_cli.documents import Document, parse, reject_nulls, validate
 from meso_cli.errors import MesoError
 from meso_cli.files import read_text
 from meso_cli.matching import tokens
-from meso_cli.models import Patient, first_error
+from meso_cli.models import AGE_RANGE, Patient, first_error
 
 
 def load_patient(path: str, on: date | None = None) -> Patient:
@@ -45,6 +45,20 @@ def patient_from(doc: Document, on: date | None = None) -> Patient:
 
 
 # --- quick-screen options ------------------------------------------------------------------
+
+
+def parse_age(text: str, option: str = "--age") -> int:
+    """`--age 52`: a whole number 0-130, in the words a file's `age` is refused with (a
+    number of thousands of digits too, which Python would refuse with a hint of its own)."""
+    value = text.strip()
+    digits = value.removeprefix("-")
+    if digits.isascii() and digits.isdigit():
+        if len(digits) <= 3 and 0 <= int(value) <= 130:
+            return int(value)
+        if len(digits) > 12:
+            raise MesoError(f"{option}: a {len(digits)}-digit number is not {AGE_RANGE}")
+    raise MesoError(f"{option}: {text!r} is not {AGE_RANGE}")
+
 
 SEPARATOR = "@"
 

@@ -20,6 +20,7 @@ from meso_cli.models import (
     HasCondition,
     MedicationCount,
     NotStated,
+    Protocol,
     ProtocolsFile,
     Rule,
     TakesMedication,
@@ -63,6 +64,9 @@ REQUIRED_PROTOCOLS = (
     "no-needle",
 )
 REQUIRED_CARE = {"precare": "stop-nsaids", "aftercare": "sun"}
+# The rules about bleeding from a needle (SPEC section 1): the only ones a protocol may be
+# exempt from, and only a protocol that injects nothing.
+BLEEDING_RULES = ("bleeding-disorder", "anticoagulant", "nsaid-washout")
 
 
 def against_shipped(
@@ -78,8 +82,10 @@ def against_shipped(
     - a required rule fires at least wherever the shipped rule fires (`_trigger_gaps`);
     - every shipped term keeps its id and all its names, and every name in the copy is read
       as at least the terms the shipped data reads it as (`_term_gaps`, `_reading_gaps`);
-    - a shipped protocol is exempt from no shipped rule it was not exempt from, and lists
-      every shipped ingredient (`_protocol_gaps`);
+    - no protocol, shipped or new, is exempt from a shipped rule, except a protocol that
+      injects nothing from the bleeding rules; `injects: false` only where the shipped
+      protocol of that id says so, or on a new protocol with no needle depth and no care
+      about injections; a shipped protocol lists every shipped ingredient (`_protocol_gaps`);
     - the required care items keep their durations, no shorter (`_care_gaps`).
     """
     cdoc, pdoc = docs["contraindications.yaml"], docs["protocols.yaml"]
@@ -550,26 +556,35 @@ def _reading_gaps(
 
 
 def _protocol_gaps(protos: ProtocolsFile, doc: Document, shipped: Dataset) -> list[Problem]:
-    """A shipped protocol gains no exemption from a shipped rule and loses no ingredient.
-    Exempting it from a rule the clinic added itself is allowed: that rule is extra."""
+    """Every protocol, the shipped ones and those a clinic adds: no exemption from a shipped
+    rule, except the bleeding rules on a protocol that injects nothing; `injects: false` only
+    where it is true; and a shipped protocol loses no ingredient. Exempting a protocol from a
+    rule the clinic added itself is allowed: that rule is extra."""
     shipped_rules = {r.id for r in shipped.rules}
     out = []
     for i, proto in enumerate(protos.protocols):
         was = shipped.protocol(proto.id)
+        loc: Loc = ("protocols", i)
+        out += _injects_gaps(proto, was, doc, loc)
+        needle_free = not proto.injects and (was is None or not was.injects)
+        for k, rid in enumerate(proto.exempt_rules):
+            if rid not in shipped_rules or (was is not None and rid in was.exempt_rules):
+                continue
+            if needle_free and rid in BLEEDING_RULES:
+                continue
+            had = f"the shipped data exempts it from {_listed(was.exempt_rules)}" if was else ""
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("exempt_rules", k),
+                    f"protocol {proto.id!r} may not be exempt from rule {rid!r}; "
+                    + (had + "; " if had else "")
+                    + "a protocol may be exempt only from rules the clinic added, and, if it "
+                    f"injects nothing, from {', '.join(BLEEDING_RULES)}",
+                )
+            )
         if was is None:
             continue
-        loc: Loc = ("protocols", i)
-        for k, rid in enumerate(proto.exempt_rules):
-            if rid in shipped_rules and rid not in was.exempt_rules:
-                out.append(
-                    _problem(
-                        doc,
-                        loc + ("exempt_rules", k),
-                        f"protocol {proto.id!r} "
-                        f"may not be exempt from rule {rid!r}; the shipped data "
-                        f"exempts it from {_listed(was.exempt_rules)}",
-                    )
-                )
         lost = [x for x in was.ingredients if x not in proto.ingredients]
         if lost:
             out.append(
@@ -582,6 +597,42 @@ def _protocol_gaps(protos: ProtocolsFile, doc: Document, shipped: Dataset) -> li
                 )
             )
     return out
+
+
+def _injects_gaps(proto: Protocol, was: Protocol | None, doc: Document, loc: Loc) -> list[Problem]:
+    """`injects: false` drops the bleeding rules' care and says "Nothing is injected" on the
+    handout: only where the shipped protocol of that id says so, or on a new protocol that
+    shows it uses no needle: no `needle_depth_mm`, and no care item of its own about
+    injections (`injections_only: true`)."""
+    if proto.injects:
+        return []
+    if was is not None:
+        if not was.injects:
+            return []
+        return [
+            _problem(
+                doc,
+                loc + ("injects",),
+                f"protocol {proto.id!r} has injects: false; the shipped data has injects: true",
+            )
+        ]
+    needles = ["needle_depth_mm"] if proto.needle_depth_mm is not None else []
+    needles += [
+        f"{section} item {c.id!r} (injections_only)"
+        for section in ("precare", "aftercare")
+        for c in getattr(proto, section)
+        if c.injections_only
+    ]
+    if not needles:
+        return []
+    return [
+        _problem(
+            doc,
+            loc + ("injects",),
+            f"protocol {proto.id!r} has injects: false but gives {', '.join(needles)}; a "
+            "protocol without needles has no needle depth and no care about injections",
+        )
+    ]
 
 
 _DURATIONS = ("days_before_first", "days_after_each", "hours_after_each", "days_after_last")
@@ -601,6 +652,15 @@ def _care_gaps(
         if was is None or k is None:
             continue
         item, loc = items[k], ("common", section, k)
+        if item.injections_only and not was.injections_only:
+            out.append(
+                _problem(
+                    doc,
+                    loc + ("injections_only",),
+                    f"item {cid!r} would be dropped for a protocol that injects nothing; "
+                    "the shipped item holds for every protocol",
+                )
+            )
         if item.rule is not None and item.rule != was.rule:
             shown = f"rule: {was.rule}" if was.rule else "no rule"
             out.append(

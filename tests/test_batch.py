@@ -334,9 +334,10 @@ def test_stdin_in_a_real_process_with_two_jobs_and_no_progress_bar() -> None:
     assert done.stderr.startswith("meso: batch: 9 lines:")
 
 
-# Line separators that are not "\n": U+2028, U+2029, NEL (U+0085). A JSON string may hold them
-# raw or escaped; either way the id must come back unchanged, on the line it went in on.
-ODD_IDS = ["A\u2028B", "C\x85D", "E\u2029F", "G\u2028\x85\u2029H"]
+# Line separators that are not "\n": U+2028, U+2029. A JSON string may hold them raw or
+# escaped; either way the id must come back unchanged, on the line it went in on. (NEL, U+0085,
+# is a C1 control character and refused in every text field: tests/test_hostile.py.)
+ODD_IDS = ["A\u2028B", "C\u2029D", "E\u2029F", "G\u2028\u2029H"]
 
 
 def test_ids_with_unicode_line_separators_round_trip_byte_for_byte(tmp_path: Path) -> None:

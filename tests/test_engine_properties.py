@@ -50,15 +50,21 @@ NAMES_OF = {t.id: t.names for t in DATA.terms[TermKind.CONDITION]}
 # --- strategies --------------------------------------------------------------------------
 
 iso_dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2040, 12, 31))
+# Text a patient file may hold: no control or bidirectional character (meso_cli.text).
+typed = st.characters(
+    exclude_categories=("Cc", "Cs"),
+    exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+)
 # Consonant-only words of six or more letters match no known term, token or phrase.
 gibberish = st.text(alphabet="bcdfghjklmnpqrstvwxz", min_size=6, max_size=14)
 known_or_not = st.one_of(
-    st.sampled_from(CONDITION_NAMES + MEDICATION_NAMES + INGREDIENT_NAMES), st.text(max_size=30)
+    st.sampled_from(CONDITION_NAMES + MEDICATION_NAMES + INGREDIENT_NAMES),
+    st.text(typed, max_size=30),
 )
 
 
 def _names(pool: list[str]) -> st.SearchStrategy[Any]:
-    name = st.one_of(st.sampled_from(pool), gibberish, st.text(min_size=1, max_size=20))
+    name = st.one_of(st.sampled_from(pool), gibberish, st.text(typed, min_size=1, max_size=20))
     return st.one_of(name, st.fixed_dictionaries({"name": name}))
 
 
@@ -75,8 +81,10 @@ medications = _entries(MEDICATION_NAMES, "last_dose")
 @st.composite
 def valid_records(draw: st.DrawFn) -> dict[str, Any]:
     record: dict[str, Any] = {}
+    born = date(1900, 1, 1)
     if draw(st.booleans()):
-        record["birth_date"] = str(draw(st.dates(date(1900, 1, 1), ON)))
+        born = draw(st.dates(date(1900, 1, 1), ON))
+        record["birth_date"] = str(born)
     else:
         record["age"] = draw(st.integers(0, 130))
     for flag in ("pregnant", "breastfeeding", "fever"):
@@ -89,9 +97,10 @@ def valid_records(draw: st.DrawFn) -> dict[str, Any]:
         start = draw(iso_dates)
         record["sun_exposure"] = [{"from": str(start), "to": str(start + timedelta(days=9))}]
     if draw(st.booleans()):
-        record["sessions_done"] = sorted({str(d) for d in draw(st.lists(iso_dates, max_size=3))})
+        given = st.dates(born, date(2040, 12, 31))  # none before the birth date
+        record["sessions_done"] = sorted({str(d) for d in draw(st.lists(given, max_size=3))})
     if draw(st.booleans()):
-        record["id"] = draw(st.text(min_size=1, max_size=12))
+        record["id"] = draw(st.text(typed, min_size=1, max_size=12).filter(str.strip))
     return record
 
 

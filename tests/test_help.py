@@ -92,7 +92,8 @@ def _complete(words: str) -> list[str]:
 def test_shell_completion_offers_protocol_and_rule_ids() -> None:
     assert _complete("meso screen --protocol h") == ["hair"]
     assert "no-needle" in _complete("meso protocols ")
-    assert _complete("meso rules anti") == ["anticoagulant"]
+    assert _complete("meso rules antic") == ["anticoagulant"]
+    assert _complete("meso rules anti") == ["anticoagulant", "antibiotic-now"]
     # --clear takes only rules whose findings can be reviews: not age-under-18 nor a deferral.
     cleared = _complete("meso screen p.yaml --clear ")
     assert "anticoagulant" in cleared and "status-not-stated" in cleared

@@ -16,6 +16,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from meso_cli import __version__
 from meso_cli.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_PIPE, EXIT_USAGE, MesoError, is_text
+from meso_cli.text import printable, printable_line
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -36,13 +37,23 @@ class MesoGroup(TyperGroup):
         except typer.TyperException as exc:  # Click's errors: `meso scren`, `meso --bogus`
             _usage(exc)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # Every argument is checked once here, before the command parses it: the one place
+        # where text from the command line comes in (cli/arguments.py).
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None:
+            from meso_cli.cli.arguments import check_arguments
+
+            check_arguments(command, rest, ctx)
+        return name, command, rest
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except typer.TyperException as exc:  # a command's options: `--per-week 0`
             _usage(exc)
         except MesoError as exc:
-            for line in str(exc).splitlines():  # several problems: each its own line
+            for line in str(exc).split("\n"):  # several problems: each its own line
                 _stderr(f"meso: error: {line}")
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
@@ -147,8 +158,14 @@ def _debug(ctx: Any) -> bool:
 
 
 def _stderr(message: str) -> None:
-    sys.stderr.write(message + "\n")
+    # An error may quote what was typed: through the sanitizer, as one line.
+    sys.stderr.write(printable_line(message) + "\n")
     sys.stderr.flush()
+
+
+def note(message: str) -> None:
+    """A line for people on stderr, `meso: MESSAGE` (what was written where, what moved)."""
+    _stderr(f"meso: {message}")
 
 
 def _quiet_pipe() -> None:
@@ -239,9 +256,9 @@ def _adopt(typer_app: typer.Typer) -> None:
 
 
 def main() -> NoReturn:
-    if sys.stdout is None or sys.stderr is None:  # `meso screen p.yaml >&-`
-        if sys.stderr is not None:
-            _stderr("meso: error: standard output is closed; nothing could be written")
+    _closed_streams()
+    if sys.stdout is None:  # `meso screen p.yaml >&-`
+        _stderr("meso: error: standard output is closed; nothing could be written")
         sys.exit(EXIT_USAGE)
     _utf8_streams()
 
@@ -257,6 +274,52 @@ def main() -> NoReturn:
         _quiet_pipe()
         sys.exit(0)
     sys.exit(0)
+
+
+class _ClosedInput:
+    """Standard input when it was closed (`meso screen - <&-`): reading it is a usage error
+    with one line, and it is never a terminal, so `meso intake` refuses to start."""
+
+    closed = True
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        raise OSError(9, "standard input is closed")
+
+    @staticmethod
+    def _refuse(*args: Any) -> NoReturn:
+        raise MesoError("standard input is closed (<&-); give a file name, or open it")
+
+    buffer = property(_refuse)
+    read = readline = readlines = __iter__ = _refuse
+
+
+def _closed_streams() -> None:
+    """A closed standard stream's descriptor is pointed at /dev/null, so that no file the tool
+    opens takes its number (an --ics file as descriptor 2 would receive the error messages).
+    A closed stdin reads as _ClosedInput; a closed stderr throws its messages away and the
+    command runs as usual; a closed stdout stays None for main to refuse."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                continue
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+    if sys.stdin is None:
+        sys.stdin = _ClosedInput()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # open for the whole run
 
 
 def _utf8_streams() -> None:
@@ -339,7 +402,15 @@ def protocol_named(data: Dataset, name: str | None) -> Protocol | None:
 
 
 def out(text: str) -> None:
-    """Write to stdout; a reader that went away is not an error, a full disk is."""
+    """Write to stdout; a reader that went away is not an error, a full disk is.
+
+    Through the sanitizer, like all output: for JSON this changes nothing (a control
+    character in a JSON string is already an escape, and the escape of a bidirectional one
+    reads back as the same text)."""
+    _write(printable(text))
+
+
+def _write(text: str) -> None:
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -357,14 +428,44 @@ def output_failed(exc: OSError) -> MesoError:
 
 
 def console() -> Console:
-    from rich.console import Console
+    from collections.abc import Iterator
+
+    from rich.console import Console, ConsoleOptions
+    from rich.segment import Segment
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:
             # Rich would exit 1 here; keep the command's own exit code (a verdict) instead.
             _quiet_pipe()
 
-    return _Console(highlight=False, soft_wrap=False)
+        def render(
+            self, renderable: RenderableType, options: ConsoleOptions | None = None
+        ) -> Iterator[Segment]:
+            # Everything Rich prints passes here: the text of each segment goes through the
+            # sanitizer, Rich's own control segments (cursor moves) and styles do not.
+            for segment in super().render(renderable, options):
+                if segment.control is None and segment.text:
+                    shown = printable(segment.text)
+                    if shown != segment.text:
+                        segment = Segment(shown, segment.style)
+                yield segment
+
+    # No markup and no emoji codes: a "[link=...]" or ":pill:" in a name is text, not a
+    # hyperlink or a picture (Rich would read them in a table cell given as a str).
+    return _Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+
+
+def write_document(target: str, data: str | bytes) -> None:
+    """A document for people (a handout, a calendar) to a file, or to stdout for `-`
+    (files.write_output: a stream is written directly, a regular file replaced atomically).
+    Text goes through the sanitizer first; a calendar arrives as bytes already sanitized
+    value by value (render/ics.py), since its line ends are CRLF."""
+    from meso_cli.files import write_output
+
+    try:
+        write_output(target, printable(data) if isinstance(data, str) else data)
+    except BrokenPipeError:
+        _quiet_pipe()
 
 
 # Spaces at the end of a line, before any closing colour codes: Rich pads table cells and
@@ -375,6 +476,13 @@ _TRAILING = re.compile(r"[ \t]+(?=(?:\x1b\[[0-9;]*m)*$)", re.MULTILINE)
 def show(renderable: RenderableType) -> None:
     """Print for people: rendered whole, then written with no trailing spaces on any line."""
     target = console()
-    with target.capture() as captured:
-        target.print(renderable)
-    out(_TRAILING.sub("", captured.get()))
+    try:
+        with target.capture() as captured:
+            target.print(renderable)
+    except BrokenPipeError:
+        _quiet_pipe()
+        return
+    except OSError as exc:  # Rich flushes stdout as the capture ends: `> /dev/full`
+        raise output_failed(exc) from None
+    # The console sanitized the text of every segment; what remains are Rich's own styles.
+    _write(_TRAILING.sub("", captured.get()))

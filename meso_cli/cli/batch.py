@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
+import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -89,7 +91,11 @@ def batch(
     )
     check_job(job)
     signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
-    source, size = _open(file)
+    try:
+        source, size = _open(file)  # a FIFO waits here for its writer
+    except _Terminated:
+        sys.stderr.write("meso: batch: terminated after 0 lines\n")
+        raise typer.Exit(EXIT_TERMINATED) from None
     progress = _Progress(size) if sys.stderr.isatty() else None
     tally = Tally()
     # The lines come UTF-8 encoded, so every character of an id (U+2028 and U+0085 included)
@@ -145,9 +151,21 @@ def _open(file: str) -> tuple[IO[bytes], int | None]:
     from meso_cli.errors import file_error
 
     if file == "-":
-        return sys.stdin.buffer, None
+        stdin = sys.stdin.buffer  # a closed stdin is one line here (cli.app._ClosedInput)
+        with contextlib.suppress(OSError, ValueError):
+            info = os.fstat(stdin.fileno())
+            if _endless(info) and not stdin.isatty():  # `< /dev/zero`: read for ever
+                raise file_error("<stdin>", None, "is a device, expected a JSON Lines file")
+        return stdin, None
     if os.path.isdir(file):
         raise file_error(file, None, "is a directory, expected a JSON Lines file")
+    # A regular file, or a pipe (`meso batch <(zcat p.jsonl.gz)`); never a device such as
+    # /dev/zero, which would be read for ever, nor a socket.
+    with contextlib.suppress(OSError):
+        info = os.stat(file)
+        if _endless(info) or stat.S_ISSOCK(info.st_mode):
+            what = "a socket" if stat.S_ISSOCK(info.st_mode) else "a device"
+            raise file_error(file, None, f"is {what}, expected a JSON Lines file")
     try:
         handle = open(file, "rb")  # noqa: SIM115  (closed by the caller)
         return handle, os.fstat(handle.fileno()).st_size
@@ -155,6 +173,17 @@ def _open(file: str) -> tuple[IO[bytes], int | None]:
         raise file_error(file, None, "no such file") from None
     except OSError as exc:
         raise file_error(file, None, f"cannot read: {exc.strerror}") from None
+
+
+def _endless(info: os.stat_result) -> bool:
+    """A device (/dev/zero, /dev/urandom, a disk), which may never end; /dev/null, empty, is
+    the usual way to give no input at all and is read as such."""
+    if not (stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)):
+        return False
+    try:
+        return info.st_rdev != os.stat(os.devnull).st_rdev
+    except OSError:
+        return True
 
 
 def _lines(source: IO[bytes], progress: _Progress | None) -> Iterator[bytes]:

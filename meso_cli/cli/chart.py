@@ -7,13 +7,23 @@ refused.
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from meso_cli.cli.app import Clear, DataDir, Json, On, app, load, out, parse_date, reference_date
+from meso_cli.cli.app import (
+    Clear,
+    DataDir,
+    Json,
+    On,
+    app,
+    load,
+    note,
+    out,
+    parse_date,
+    reference_date,
+)
 from meso_cli.cli.options import (
     WEEKDAYS,
     Closed,
@@ -333,7 +343,7 @@ def _to_clear(
 
 
 def _say(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    note(text.removeprefix("meso: "))  # through the sanitizer: it names files and entries
 
 
 def _relaid(path: str, changed: list[int]) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
-from pathlib import Path
+from pathlib import PurePath
 from typing import Annotated
 
 import typer
 
-from meso_cli.cli.app import Clear, DataDir, On, app, out
+from meso_cli.cli.app import Clear, DataDir, On, app, note, write_document
 from meso_cli.cli.options import (
     WEEKDAYS,
     Age,
@@ -68,13 +67,12 @@ def handout(
     ] = None,
     protocol: PlanProtocol = None,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--output",
             "-o",
-            dir_okay=False,
             show_default=False,
-            help="Write to FILE.md or FILE.html (default: Markdown on stdout).",
+            help="Write to FILE.md or FILE.html, or - for stdout (default: Markdown on stdout).",
         ),
     ] = None,
     fmt: Annotated[
@@ -151,17 +149,20 @@ def handout(
       meso handout patient.yaml -p hair --lang tr --practitioner "Dr. Ada Kaya" --time 10:30
       meso handout --age 44 --sex female --not-pregnant --not-breastfeeding -p hair -o p.md
     """
-    from meso_cli.files import write_atomic
+    from meso_cli.files import is_stream
     from meso_cli.planning import plan_made
     from meso_cli.profile import load_profile
     from meso_cli.render.handout import build, to_html, to_markdown
 
     session_time = parse_time(at) if at is not None else None
+    if output == "":
+        raise MesoError("-o: empty file name")
+    target = output or "-"
     chosen_format = fmt
-    if output is not None and chosen_format is None:
-        chosen_format = _BY_SUFFIX.get(output.suffix.lower())
+    if chosen_format is None and not is_stream(target):  # a stream: Markdown
+        chosen_format = _BY_SUFFIX.get(PurePath(target).suffix.lower())
         if chosen_format is None:
-            raise MesoError(f"-o {output}: name a .md or .html file, or give --format md|html")
+            raise MesoError(f"-o {target}: name a .md or .html file, or give --format md|html")
     settings = load_profile(profile)
     quick = quick_options(
         patient_id=patient_id,
@@ -195,7 +196,7 @@ def handout(
     )
     if not plan_made(result):
         why = result.warnings[-1].text if result.warnings else "no plan"
-        sys.stderr.write(f"meso: {why}; no handout written\n")
+        note(f"{why}; no handout written")
         raise typer.Exit(VERDICT_EXIT[result.screening.verdict])
     clinic = settings.profile.clinic
     page = build(
@@ -212,13 +213,11 @@ def handout(
         ),
     )
     for key in page.untranslated:
-        sys.stderr.write(
-            f"meso: note: the catalogue has no {page.lang.value} text for {key!r} of the data; "
-            "the data's own words are printed\n"
+        note(
+            f"note: the catalogue has no {page.lang.value} text for {key!r} of the data; "
+            "the data's own words are printed"
         )
     text = to_html(page) if chosen_format is Format.html else to_markdown(page)
-    if output is None:
-        out(text)
-    else:
-        write_atomic(output, text)
-        sys.stderr.write(f"meso: wrote the handout to {output}\n")
+    write_document(target, text)
+    if target != "-":
+        note(f"wrote the handout to {target}")

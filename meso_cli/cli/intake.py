@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from meso_cli.cli import complete
-from meso_cli.cli.app import DataDir, On, app, load, protocol_named, reference_date
+from meso_cli.cli.app import DataDir, On, app, load, out, protocol_named, reference_date
 from meso_cli.errors import EXIT_INTERRUPTED, VERDICT_EXIT, MesoError, close_matches
 from meso_cli.text import printable_line
 
@@ -57,14 +57,14 @@ def _wrap(text: str, hang: int = 2) -> str:
 
 
 def _say(text: str = "", hang: int = 2) -> None:
-    sys.stdout.write(_wrap(text, hang) + "\n")
-    sys.stdout.flush()
+    out(_wrap(text, hang) + "\n")  # through the sanitizer, like all output
 
 
 def _read(prompt: str, *, back: bool = False) -> str:
     """One line typed at `prompt` (wrapped like the rest); `<` raises _Back where `back`."""
     from meso_cli.errors import is_text
     from meso_cli.models import MAX_NAME  # the longest name or id a patient file may hold
+    from meso_cli.text import unsafe_character
 
     shown = _wrap(prompt) + " "  # wrapping drops the space the answer is typed after
     while True:
@@ -79,6 +79,8 @@ def _read(prompt: str, *, back: bool = False) -> str:
             )
         elif len(answer) > MAX_NAME:
             _say(f"    ! {len(answer)} characters; at most {MAX_NAME}, type it again")
+        elif problem := unsafe_character(answer):  # an arrow key where readline is missing
+            _say(f"    ! {problem} is not allowed (a special key?); type it again")
         elif back and answer.strip() == BACK:
             raise _Back
         else:
@@ -641,6 +643,8 @@ def intake(
     """
     from meso_cli.intake import patient_yaml
 
+    if output is not None and str(output) == "-":
+        raise MesoError("-o -: intake asks its questions on standard output; give a file name")
     if not sys.stdin.isatty():
         raise MesoError(
             "meso intake asks questions and needs a terminal, but standard input is not one; "

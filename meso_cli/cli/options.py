@@ -105,8 +105,14 @@ ProfileOption = Annotated[
 QUICK = "Quick screen (instead of, or over, a file)"
 
 Age = Annotated[
-    int | None,
-    typer.Option("--age", help="Age in whole years.", rich_help_panel=QUICK, show_default=False),
+    str | None,
+    typer.Option(
+        "--age",
+        help="Age in whole years, 0-130.",
+        metavar="YEARS",
+        rich_help_panel=QUICK,
+        show_default=False,
+    ),
 ]
 BirthDate = Annotated[
     str | None,
@@ -185,7 +191,7 @@ Force = Annotated[
 def quick_options(
     *,
     patient_id: str | None,
-    age: int | None,
+    age: str | None,
     birth_date: str | None,
     sex: str | None,
     pregnant: bool | None,
@@ -195,11 +201,11 @@ def quick_options(
     medication: list[str] | None,
     allergy: list[str] | None,
 ) -> QuickOptions:
-    from meso_cli.patients import QuickOptions
+    from meso_cli.patients import QuickOptions, parse_age
 
     return QuickOptions(
         id=patient_id,
-        age=age,
+        age=parse_age(age) if age is not None else None,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         sex=sex,
         pregnant=pregnant,
@@ -228,9 +234,9 @@ def the_patient(
         from meso_cli.edit import save_new_patient
 
         save_new_patient(save, person, read_from=path, force=force)
-        import sys
+        from meso_cli.cli.app import note
 
-        sys.stderr.write(f"meso: wrote the patient file {save}\n")
+        note(f"wrote the patient file {save}")
     return person, notes
 
 
@@ -292,8 +298,7 @@ def plan_from_options(
 ) -> tuple[Plan, Protocol, Patient, Dataset]:
     """Parse the clinic options over the profile, load data and patient, screen and plan:
     one path for all. What the quick options changed in a file goes to stderr."""
-    import sys
-
+    from meso_cli.cli.app import note
     from meso_cli.patients import QuickOptions
     from meso_cli.planning import screen_and_plan
     from meso_cli.profile import clinic_calendar
@@ -306,8 +311,8 @@ def plan_from_options(
     data = load(data_dir)
     chosen = needed_protocol(data, protocol, profile)
     person, notes = the_patient(patient, quick or QuickOptions(), ref, save=save, force=force)
-    for note in notes:
-        sys.stderr.write(f"meso: note: from the command line: {note}\n")
+    for change in notes:
+        note(f"note: from the command line: {change}")
     result = screen_and_plan(
         person,
         chosen,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, time
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from meso_cli.cli.app import Clear, DataDir, Json, On, app, out
+from meso_cli.cli.app import Clear, DataDir, Json, On, app, note, out
 from meso_cli.cli.options import (
     WEEKDAYS,
     Age,
@@ -87,12 +85,11 @@ def plan(
         ),
     ] = False,
     ics: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--ics",
             show_default=False,
-            dir_okay=False,
-            help="Write the sessions still to come to this iCalendar file.",
+            help="Write the sessions still to come to this iCalendar file (- for stdout).",
         ),
     ] = None,
     at: Annotated[
@@ -138,6 +135,7 @@ def plan(
 
       meso plan record.fhir.json -p hair --format fhir > careplan.json
     """
+    from meso_cli.files import is_standard_output
     from meso_cli.planning import plan_made
     from meso_cli.profile import load_profile
 
@@ -148,6 +146,15 @@ def plan(
     session_time = parse_time(at) if at is not None else None
     if at is not None and ics is None:
         raise MesoError("--time only applies to --ics FILE")
+    if ics == "":
+        raise MesoError("--ics: empty file name")
+    # `--ics -` (or /dev/stdout): the calendar is the output, and the report is not printed.
+    calendar_out = ics is not None and is_standard_output(ics)
+    if calendar_out and (json or fmt in (PlanFormat.json, PlanFormat.fhir)):
+        wanted = "--json" if json else f"--format {fmt}"
+        raise MesoError(
+            f"--ics {ics} and {wanted} both write to standard output; give --ics a file name"
+        )
     settings = load_profile(profile)
     if session_time is None:
         session_time = settings.profile.calendar.session_time
@@ -186,7 +193,7 @@ def plan(
         course=course,
     )
     if ics is not None:
-        _write_ics(result, chosen, person, ics, session_time)
+        _write_ics(result, chosen, person, "-" if calendar_out else ics, session_time)
     if fmt is PlanFormat.fhir:
         from meso_cli.render.fhir import plan_to_fhir
 
@@ -195,7 +202,7 @@ def plan(
         from meso_cli.render.json import to_json
 
         out(to_json(result))
-    else:
+    elif not calendar_out:
         from meso_cli.cli.app import show
         from meso_cli.render.plan import brief_view, plan_view
 
@@ -203,25 +210,25 @@ def plan(
     raise typer.Exit(EXIT_OK if plan_made(result) else VERDICT_EXIT[result.screening.verdict])
 
 
-def _note(message: str) -> None:
-    sys.stderr.write(f"meso: {message}\n")
-
-
 def _write_ics(
-    result: Plan, protocol: Protocol, person: Patient, path: Path, at: time | None
+    result: Plan, protocol: Protocol, person: Patient, path: str, at: time | None
 ) -> None:
-    from meso_cli.files import write_atomic
+    from meso_cli.cli.app import write_document
+    from meso_cli.planning import plan_made
     from meso_cli.render.ics import DEFAULT_MINUTES, patient_key, plan_to_ics
 
+    shown = "standard output" if path == "-" else path
     pending = [s for s in result.sessions if not s.done]
     if not pending:
-        _note(f"no sessions to come: {path} not written")
+        why = result.warnings[-1].text if path == "-" and not plan_made(result) else ""
+        note(f"{why + '; ' if why else ''}no sessions to come: {shown} not written")
         return
     if at is not None and protocol.session_minutes is None:
-        _note(
+        note(
             f"protocol {protocol.id} gives no session length: "
             f"calendar events last {DEFAULT_MINUTES} minutes"
         )
     stamp = datetime.now(UTC).replace(microsecond=0)
-    write_atomic(path, plan_to_ics(result, protocol, key=patient_key(person), stamp=stamp, at=at))
-    _note(f"wrote {len(pending)} sessions to {path}")
+    calendar = plan_to_ics(result, protocol, key=patient_key(person), stamp=stamp, at=at)
+    write_document(path, calendar)
+    note(f"wrote {len(pending)} sessions to {shown}")

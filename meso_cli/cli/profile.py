@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from meso_cli.cli.app import DataDir, Json, app, load, out
+from meso_cli.cli.app import DataDir, Json, app, load, note, out
 from meso_cli.cli.options import ProfileOption
 
 profile_app = typer.Typer(
@@ -112,7 +112,6 @@ def init_profile(
       meso profile init clinic.toml --open-days mon,tue,wed,thu,fri,sat -p hair --lang tr
     """
     import os
-    import sys
 
     from meso_cli.profile import ENV, default_path, write_starter
 
@@ -133,5 +132,5 @@ def init_profile(
         "protocol": protocol,
     }
     write_starter(target, values)
-    sys.stderr.write(f"meso: wrote the clinic profile {target}; see it with `meso profile show")
-    sys.stderr.write(f" --profile {target}`\n" if file else "`\n")
+    shown = f"meso profile show --profile {target}" if file else "meso profile show"
+    note(f"wrote the clinic profile {target}; see it with `{shown}`")

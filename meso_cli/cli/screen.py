@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -133,8 +132,10 @@ def screen(
 
             out(to_json(result))
         # stdout holds JSON only; what the options changed goes to stderr.
-        for note in notes:
-            sys.stderr.write(f"meso: note: from the command line: {note}\n")
+        from meso_cli.cli.app import note
+
+        for change in notes:
+            note(f"note: from the command line: {change}")
     else:
         from meso_cli.cli.app import show
         from meso_cli.render.human import screening_view

@@ -155,7 +155,7 @@ EN: Catalogue = {
     "phase.weekly": "Weekly",
     "phase.monthly": "Monthly",
     "phase.fortnightly": "Every one or two weeks",
-    "phase.single": "A single session",
+    "phase.single": "Single session",
     "phase.treatment": "Treatment",
     "phase.maintenance": "Maintenance",
     "phase.initial": "First sessions",

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
 from meso_cli.models import Patient, Plan, Protocol
+from meso_cli.text import printable, printable_line
 
 PRODID = "-//meso//mesotherapy session planner//EN"
 DEFAULT_MINUTES = 30
@@ -15,13 +16,23 @@ DEFAULT_MINUTES = 30
 def patient_key(patient: Patient) -> str:
     """What UIDs are built on: the patient's id, else a hash of who the patient is.
 
-    Without an id, only the birth date (or age) and sex are hashed: a medication, a sun
-    holiday or a session done changes nothing, so a re-export replaces its events.
+    The id is percent-encoded with nothing left safe, which is one-to-one: two ids give two
+    keys, and no key holds a `/` (the separator of a UID's parts) or a `=`. A patient without
+    an id gets `anon=` and a hash, which no id can spell. (Not `:`: icalendar 6.0 reads a
+    `%3A` back as `:`, so an id `anon:…` would have read the same.) Only the birth date (or
+    age) and sex are hashed: a medication, a sun holiday or a session done changes nothing, so
+    a re-export replaces its events.
     """
     if patient.id:
-        return quote(patient.id.strip(), safe="")
+        return quote(patient.id, safe="")
     content = patient.model_dump_json(include={"birth_date", "age", "sex"})
-    return "anon-" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+    return "anon=" + hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
+def uid(key: str, protocol: Protocol, item: int | str) -> str:
+    """`P-0042/hair/3@meso`: the parts joined by a `/` that none of them holds, so two
+    patients (or two protocols) can never share a UID."""
+    return f"{key}/{quote(protocol.id, safe='')}/{item}@meso"
 
 
 def session_minutes(protocol: Protocol) -> int:
@@ -49,16 +60,19 @@ def plan_to_ics(
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"Mesotherapy: {protocol.name}")
+    # Text from the data and the patient goes through the sanitizer: icalendar escapes what
+    # RFC 5545 asks (commas, semicolons, line breaks) but passes control characters on.
+    cal.add("x-wr-calname", printable_line(f"Mesotherapy: {protocol.name}"))
     who = f" ({plan.screening.patient_id})" if plan.screening.patient_id else ""
     total = len(plan.sessions)
     for s in plan.sessions:
         if s.done:
             continue
         event = Event()
-        event.add("uid", f"{key}-{protocol.id}-{s.number}@meso")
+        event.add("uid", uid(key, protocol, s.number))
         event.add("dtstamp", stamp)
-        event.add("summary", f"Mesotherapy {protocol.id}: session {s.number} of {total}{who}")
+        summary = f"Mesotherapy {protocol.id}: session {s.number} of {total}{who}"
+        event.add("summary", printable_line(summary))
         length = session_minutes(protocol)
         lines = [f"Protocol: {protocol.name}", f"Phase: {s.phase}"]
         if at is None:
@@ -73,7 +87,7 @@ def plan_to_ics(
                 lines.append(f"Length not given by the protocol: {length} minutes assumed.")
         if s.note:
             lines.append(f"Note: {s.note}")
-        event.add("description", "\n".join(lines))
+        event.add("description", printable("\n".join(lines)))
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", f"Mesotherapy session {s.number} tomorrow")
@@ -108,10 +122,10 @@ def plan_to_ics(
             if due is None:
                 continue
             todo = Todo()
-            todo.add("uid", f"{key}-{protocol.id}-{slug}@meso")
+            todo.add("uid", uid(key, protocol, slug))
             todo.add("dtstamp", stamp)
-            todo.add("summary", summary)
-            todo.add("description", description)
+            todo.add("summary", printable_line(summary))
+            todo.add("description", printable(description))
             todo.add("due", due)
             cal.add_component(todo)
     data: bytes = cal.to_ical()
