@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from meso_cli import __version__
 from meso_cli.cli import app
+from meso_cli.models import PlanLine
 
 ROOT = Path(__file__).resolve().parent.parent
 ON = "2026-11-22"
@@ -270,6 +271,7 @@ def test_batch_plan_line_equals_plan_json_for_the_same_patient(tmp_path: Path) -
     assert code == 0, err
     check = schema_validator("plan")
     for number, (patient, line) in enumerate(zip(PATIENTS, out, strict=True), start=1):
+        assert PlanLine.model_validate_json(line).model_dump_json() == line  # the model's bytes
         record = json.loads(line)
         assert (record.pop("line"), record.pop("patient_id")) == (number, patient["id"])
         check.validate(record)
