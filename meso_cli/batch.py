@@ -159,18 +159,17 @@ def read_line(raw: bytes, number: int, on: date) -> BatchLine:
         raise LineError(f"expected a JSON object (a patient), got {got}")
     if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise LineError(f"invalid JSON: nested more than {MAX_DEPTH} levels deep")  # as a file
-    doc = Document(f"line {number}", value)
     try:
         if "null" in text:  # as in a file: null is not "not stated", a left-out key is
-            reject_nulls(doc)
+            reject_nulls(Document(f"line {number}", value))
         if "\\u" in text:
-            reject_surrogates(doc)
+            reject_surrogates(Document(f"line {number}", value))
     except FileProblems as exc:
         raise LineError(_messages(exc.problems), _named(value, exc.problems)) from None
     try:
         return BatchLine.model_validate(value, context={"on": on})
     except ValidationError as exc:
-        problems = validation_problems(exc, doc, BatchLine)
+        problems = validation_problems(exc, Document(f"line {number}", value), BatchLine)
         raise LineError(_messages(problems), _named(value, problems)) from None
 
 

@@ -171,6 +171,9 @@ def test_every_output_schema_states_its_version_as_a_const_and_the_data_version_
 def test_rules_protocols_and_version_json_carry_the_versions() -> None:
     versions = json.loads(runner.invoke(app, ["--version", "--json"]).stdout)
     assert set(versions) == {"meso_version", "schema_version", "data_version"}
+    assert json.loads(runner.invoke(app, ["--json", "--version"]).stdout) == versions
+    alone = runner.invoke(app, ["--json"])
+    assert alone.exit_code == 2 and "goes with --version" in alone.stderr
     assert versions["schema_version"] == "1" and len(versions["data_version"]) == 64
     for command, key in (("rules", "rules"), ("protocols", "protocols")):
         for args in (
