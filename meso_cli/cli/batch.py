@@ -14,7 +14,13 @@ import typer
 
 from meso_cli.cli import complete
 from meso_cli.cli.app import DataDir, On, app, load, protocol_named, reference_date
-from meso_cli.errors import EXIT_INVALID_LINES, EXIT_WORKER_LOST, MesoError
+from meso_cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_LINES,
+    EXIT_TERMINATED,
+    EXIT_WORKER_LOST,
+    MesoError,
+)
 
 if TYPE_CHECKING:
     from meso_cli.batch import Tally
@@ -78,7 +84,8 @@ def batch(
     `meso schema batch-line` describes every line it writes.
 
     Exit 0 when every line was read, 6 when some line was invalid. The exit code does not
-    reflect the verdicts: read them from the output.
+    reflect the verdicts: read them from the output. Stopped by Ctrl-C (130) or kill (143),
+    or a worker lost (137), it ends with a whole line and says how many lines were written.
 
     Examples:
 
@@ -87,6 +94,8 @@ def batch(
       meso batch patients.jsonl --protocol hair --plan --jobs 4 > plans.jsonl
 
       cat patients.jsonl | meso batch - | jq -c 'select(.error)'
+
+      meso batch - --flush -p hair   # one line in, its answer out
     """
     from meso_cli.batch import Job, Tally, WorkerLost, default_jobs, refuse_file_wide_clear, run
     from meso_cli.screening import Screener
@@ -118,9 +127,10 @@ def batch(
                 if progress is not None:
                     progress.show(tally.lines)
     except _Stopped as stop:  # Ctrl-C or `kill`: the workers are stopped, then one line
-        what = "interrupted" if stop.signum == signal.SIGINT else "terminated"
+        ctrl_c = stop.signum == signal.SIGINT
+        what = "interrupted" if ctrl_c else "terminated"
         sys.stderr.write(f"meso: batch: {what} after {tally.lines} lines\n")
-        raise typer.Exit(128 + stop.signum) from None
+        raise typer.Exit(EXIT_INTERRUPTED if ctrl_c else EXIT_TERMINATED) from None
     except WorkerLost as lost:
         sys.stderr.write(
             f"meso: batch: a worker process {lost.how}; stopped after {tally.lines} lines\n"
