@@ -566,7 +566,7 @@ class BatchLine(Patient):
     protocol: StrictStr | None = Field(
         default=None,
         min_length=1,
-        json_schema_extra=_NAME_SCHEMA,
+        max_length=MAX_NAME,
         description="Protocol id for this line; overrides --protocol.",
     )
 
