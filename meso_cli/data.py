@@ -98,7 +98,6 @@ def load_dataset(directory: Path) -> Dataset:
         common_precare=protos.common.precare,
         common_aftercare=protos.common.aftercare,
         atc_classes=dict(contra.atc_classes),
-        source_titles=dict(contra.sources),
         version=data_version(read),
         sources=contra.sources,
     )

@@ -16,6 +16,7 @@ EXIT_DEFERRED = 4  # deferred (screen), or no plan because the deferral has no k
 EXIT_NOT_ELIGIBLE = 5
 EXIT_INVALID_LINES = 6  # batch: some lines could not be screened
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+EXIT_WORKER_LOST = 137  # 128 + SIGKILL: a batch worker was killed (the out-of-memory killer)
 EXIT_PIPE = 141  # 128 + SIGPIPE: the reader went away before the run finished
 EXIT_TERMINATED = 143  # 128 + SIGTERM: `kill`
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Final, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -32,7 +32,9 @@ from meso_cli.codes import ATC_SUBSTANCE, SHOWN, System, code_problem, entry_pro
 from meso_cli.dates import ISO_DAY, age_on, weekday_number, year_problem
 from meso_cli.text import unsafe_character
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION: Final = "1"
+# The same version as a type, so that every output schema states it as a `const`.
+SchemaVersion = Literal["1"]
 MAX_ENTRIES = 200  # per list in a patient record
 MAX_NAME = 200  # characters in a name or id
 
@@ -528,9 +530,6 @@ class Dataset(Strict):
     atc_classes: dict[str, str] = Field(
         default_factory=dict, description="The ATC classes rules name, with their WHO names."
     )
-    source_titles: dict[str, str] = Field(
-        default_factory=dict, description="The source articles' titles, by file name."
-    )
     version: str = Field(description="sha256 of the data files.")
     sources: dict[str, str] = Field(
         default_factory=dict, description="Source file name -> the article's title."
@@ -922,6 +921,17 @@ class Patient(Strict):
         return sorted(value)
 
 
+class BatchLine(Patient):
+    """One line of a `meso batch` input: a patient, and the protocol to screen it for. A
+    patient file has no `protocol` key: there `--protocol` decides."""
+
+    protocol: Line | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description="Protocol id for this line; overrides --protocol.",
+    )
+
+
 # --- the clinic profile --------------------------------------------------------------------
 
 
@@ -1016,6 +1026,10 @@ class Profile(Strict):
 
 # --- results -------------------------------------------------------------------------------
 
+DataVersion = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the data files used.")
+]
+
 
 class Note(Strict):
     """A warning or an assumption: a stable code for scripts and the words for people."""
@@ -1060,14 +1074,14 @@ class Screening(Strict):
         "eligible or a deferral has no known end."
     )
     findings: list[Finding]
-    data_version: str = Field(description="sha256 of the data files used.")
+    data_version: DataVersion
     evaluated_on: dt.date = Field(description="The date the rules were applied to (the start).")
     assumed: list[Note] = Field(description="Facts taken as given because the file was silent.")
     cleared: list[str] = Field(description="Rule ids cleared with --clear.")
     not_applicable: list[str] = Field(
         default_factory=list, description="Rules that do not apply to the chosen protocol."
     )
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
     meso_version: str
 
 
@@ -1104,7 +1118,67 @@ class Plan(Strict):
         default=None,
         description="The named course planned (--course), for a protocol that has several.",
     )
-    schema_version: str = SCHEMA_VERSION
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    meso_version: str
+
+
+# --- batch output lines --------------------------------------------------------------------
+
+
+class _Numbered(Strict):
+    line: int = Field(ge=1, description="The input line this output line answers (1-based).")
+
+
+class _Identified(Strict):
+    patient_id: str | None = Field(description="The input line's `id`, when it had one.")
+
+
+class ScreeningLine(Screening, _Numbered):
+    """A `meso batch` output line: the screening of one input line."""
+
+
+class PlanLine(Plan, _Identified, _Numbered):
+    """A `meso batch --plan` output line: the plan for one input line."""
+
+
+class ErrorLine(_Identified, _Numbered):
+    """A `meso batch` output line for an input line that could not be screened or planned."""
+
+    error: str = Field(description="What is wrong with the input line.")
+    data_version: DataVersion
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    meso_version: str
+
+
+# What each line `meso batch` writes is (`meso schema batch-line`).
+BatchOutputLine = ScreeningLine | PlanLine | ErrorLine
+
+
+class Versions(Strict):
+    """What `meso --version --json` prints: the versions every JSON output carries."""
+
+    meso_version: str
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    data_version: DataVersion
+
+
+class RuleListing(Strict):
+    """`meso rules --json`: the data's rules, with the titles of the sources they cite and
+    the versions."""
+
+    rules: list[Rule]
+    sources: dict[str, str] = Field(description="Source file name -> the article's title.")
+    data_version: DataVersion
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    meso_version: str
+
+
+class ProtocolListing(Strict):
+    """`meso protocols --json`: the data's protocols, with the versions."""
+
+    protocols: list[Protocol]
+    data_version: DataVersion
+    schema_version: SchemaVersion = SCHEMA_VERSION
     meso_version: str
 
 

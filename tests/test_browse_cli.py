@@ -66,12 +66,12 @@ def as_json(*args: str) -> Any:
 
 @pytest.fixture(scope="module")
 def rules() -> dict[str, dict[str, Any]]:
-    return {r["id"]: r for r in as_json("rules")}
+    return {r["id"]: r for r in as_json("rules")["rules"]}
 
 
 @pytest.fixture(scope="module")
 def protocols() -> dict[str, dict[str, Any]]:
-    return {p["id"]: p for p in as_json("protocols")}
+    return {p["id"]: p for p in as_json("protocols")["protocols"]}
 
 
 def test_rules_json_lists_every_required_rule_with_its_action(
@@ -100,7 +100,7 @@ def test_blood_thinner_advice_never_says_to_stop_it(rules: dict[str, dict[str, A
 
 
 def test_one_rule_in_json_and_in_full(rules: dict[str, dict[str, Any]]) -> None:
-    assert as_json("rules", "nsaid-washout") == rules["nsaid-washout"]
+    assert as_json("rules", "nsaid-washout")["rules"] == [rules["nsaid-washout"]]
     result = meso("rules", "nsaid-washout")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("nsaid-washout  … DEFER  NSAID taken within the last 7 days\n")
@@ -166,8 +166,8 @@ def test_no_needle_is_exempt_from_the_bleeding_rules(
 
 
 def test_one_protocol_in_json(protocols: dict[str, dict[str, Any]]) -> None:
-    assert as_json("protocols", "cellulite") == protocols["cellulite"]
-    assert as_json("protocols", "HAIR") == protocols["hair"]
+    assert as_json("protocols", "cellulite")["protocols"] == [protocols["cellulite"]]
+    assert as_json("protocols", "HAIR")["protocols"] == [protocols["hair"]]
 
 
 def test_protocols_table_shows_each_phase_on_its_own_line() -> None:

@@ -163,7 +163,7 @@ def test_no_plan_until_the_answers_are_recorded(tmp_path: Path) -> None:
 
 
 def test_meso_rules_lists_status_not_stated_and_keeps_the_spec_ids() -> None:
-    listed = json.loads(meso("rules", "--json").stdout)
+    listed = json.loads(meso("rules", "--json").stdout)["rules"]
     ids = [r["id"] for r in listed]
     assert set(SPEC_RULES) <= set(ids)
     rule = next(r for r in listed if r["id"] == "status-not-stated")
@@ -549,7 +549,7 @@ def test_meso_protocols_hair_lists_the_courses() -> None:
     assert "Courses (--course ID):" in text
     for course in ("weekly-then-monthly (default)", "ten-weekly", "four-to-ten", "single"):
         assert f"• {course}" in text
-    hair = json.loads(meso("protocols", "hair", "--json").stdout)
+    (hair,) = json.loads(meso("protocols", "hair", "--json").stdout)["protocols"]
     assert [c["id"] for c in hair["courses"]] == [
         "weekly-then-monthly",
         "ten-weekly",
@@ -741,7 +741,8 @@ def test_an_ingredient_a_source_gives_for_the_protocol_excludes(
 
 
 def test_protocols_list_only_the_ingredients_a_source_gives() -> None:
-    listed = {p["id"]: p["ingredients"] for p in json.loads(meso("protocols", "--json").stdout)}
+    protocols = json.loads(meso("protocols", "--json").stdout)["protocols"]
+    listed = {p["id"]: p["ingredients"] for p in protocols}
     assert "local-anaesthetic" not in {i for ing in listed.values() for i in ing}
     assert set(listed["hair"]) == {
         "vitamins", "minerals", "trace-elements", "amino-acids", "dna-polymer", "vasodilators",
@@ -886,18 +887,17 @@ def test_sources_show_their_titles_to_people_and_file_names_in_json(tmp_path: Pa
     assert "001_8b0821896358e5d6.txt" not in human
     out = json.loads(meso("screen", path, "--on", ON, "--json").stdout)
     assert out["findings"][0]["sources"] == ["001_8b0821896358e5d6.txt", "002_a3c4d37e6271a984.txt"]
-    rule = json.loads(meso("rules", "cancer", "--json").stdout)
-    assert rule["source_titles"] == {
+    one = json.loads(meso("rules", "cancer", "--json").stdout)
+    assert one["sources"] == {
         "001_8b0821896358e5d6.txt": "Untitled (opens: It is a non-operational treatment method)",
         "002_a3c4d37e6271a984.txt": "What Is Mesotherapy?",
     }
     every = json.loads(meso("rules", "--json").stdout)
-    assert all(set(r["source_titles"]) == set(r["sources"]) for r in every)
+    assert {s for r in every["rules"] for s in r["sources"]} == set(every["sources"])
 
 
 def test_the_registry_titles_are_the_seeds_own() -> None:
-    every = json.loads(meso("rules", "--json").stdout)
-    titles = {f: t for r in every for f, t in r["source_titles"].items()}
+    titles = json.loads(meso("rules", "--json").stdout)["sources"]
     assert titles["000_83a82c1e611c96ee.txt"] == (
         "Cosmetic procedure Mesotherapy for tighten and plump the Skin"
     )
@@ -946,7 +946,7 @@ def test_no_needle_aftercare_says_nothing_of_injection_sites(tmp_path: Path) -> 
 
 
 def test_skin_disease_at_site_keeps_its_id_and_names_no_site() -> None:
-    rule = json.loads(meso("rules", "skin-disease-at-site", "--json").stdout)
+    (rule,) = json.loads(meso("rules", "skin-disease-at-site", "--json").stdout)["rules"]
     assert rule["title"] == "Eczema or herpes zoster, wherever it is"
     assert "names no site" in rule["rationale"]
 

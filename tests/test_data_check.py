@@ -176,7 +176,7 @@ def clinic_copy(tmp_path: Path) -> Path:
 
 def titles(result: Result) -> dict[str, str]:
     assert result.exit_code == 0, result.output
-    return {r["id"]: r["title"] for r in json.loads(result.stdout)}
+    return {r["id"]: r["title"] for r in json.loads(result.stdout)["rules"]}
 
 
 def test_data_dir_option_switches_the_rules(tmp_path: Path) -> None:

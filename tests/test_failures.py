@@ -346,7 +346,7 @@ def test_a_locale_that_cannot_spell_the_id_changes_nothing_in_a_pipe(
     ("signal_name", "whole_group", "code", "message"),
     [
         # A terminal's Ctrl-C reaches every process of the group, the workers too.
-        ("SIGINT", True, 130, "meso: interrupted\n"),
+        ("SIGINT", True, 130, "meso: batch: interrupted after 3000 lines\n"),
         ("SIGTERM", False, 143, "meso: batch: terminated after 3000 lines\n"),
     ],
 )
@@ -387,3 +387,110 @@ def test_a_stopped_batch_with_workers_ends_at_once_with_one_line(
     assert proc.returncode == code
     assert err.read_text() == message
     assert out.read_bytes().count(b"\n") == 3000  # whole lines only
+
+
+# --- batch under faults ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize(
+    ("signal_name", "jobs", "code", "what"),
+    [
+        ("SIGTERM", "1", 143, "terminated"),
+        ("SIGTERM", "2", 143, "terminated"),
+        ("SIGINT", "2", 130, "interrupted"),
+    ],
+)
+def test_a_batch_stopped_while_writing_to_a_slow_reader_delivers_whole_lines_and_counts_them(
+    tmp_path: Path, signal_name: str, jobs: str, code: int, what: str
+) -> None:
+    """A reader taking 64 KiB every 50 ms; the signal comes after 2 s, mid-write. The output
+    ends with a whole line, and the count on stderr is the lines the reader got."""
+    import signal
+    import time
+
+    lines = tmp_path / "many.jsonl"
+    patient = '{"id": "P-1", "age": 52, "medications": ["warfarin", "ibuprofen"]}\n'
+    lines.write_text(patient * 20_000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "meso_cli", "batch", str(lines), "--on", ON, "--jobs", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    got = bytearray()
+    started = time.monotonic()
+    sent = False
+    try:
+        while chunk := os.read(proc.stdout.fileno(), 64 * 1024):
+            got += chunk
+            if not sent and time.monotonic() - started > 2:
+                sig = getattr(signal, signal_name)
+                if sig == signal.SIGINT:  # a terminal sends it to the whole group
+                    os.killpg(proc.pid, sig)
+                else:
+                    proc.send_signal(sig)
+                sent = True
+            time.sleep(0.05)
+        assert proc.wait(timeout=30) == code
+        err = proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+    assert sent and got.endswith(b"\n")
+    delivered = got.count(b"\n")
+    assert 0 < delivered < 20_000
+    assert err == f"meso: batch: {what} after {delivered} lines\n"
+    assert all(json.loads(line)["line"] == n for n, line in enumerate(got.splitlines(), 1))
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="Linux /proc")
+def test_a_batch_whose_worker_is_killed_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    """SIGKILL one worker of a --jobs 2 run over 1,000,000 lines, as the out-of-memory
+    killer would: the run ends with exit 137 and one line, the output with a whole line."""
+    import signal
+    import time
+
+    lines = tmp_path / "million.jsonl"
+    with lines.open("w") as f:
+        for n in range(1_000_000):
+            f.write(f'{{"id": "P-{n}", "age": {18 + n % 60}}}\n')
+    out = tmp_path / "out.jsonl"
+    with out.open("wb") as stdout:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "meso_cli", "batch", str(lines), "--on", ON, "--jobs", "2"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+        )
+    assert proc.stderr is not None
+    try:
+        deadline = time.monotonic() + 60
+        while out.stat().st_size == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = _children(proc.pid)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        code = proc.wait(timeout=20)  # the old pool waited for ever
+        err = proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert code == 137
+    assert err.count("\n") == 1, err
+    assert err.startswith("meso: batch: a worker process was killed by SIGKILL")
+    written = out.read_bytes()
+    delivered = written.count(b"\n")
+    assert written.endswith(b"\n")
+    assert err.endswith(f"; stopped after {delivered} lines\n")
+    assert 0 < delivered < 1_000_000

@@ -111,4 +111,4 @@ def test_the_installed_wheel_finds_its_data_from_another_directory(
     assert Path(found["data_dir"]) == target / "meso_cli" / "data"
     assert found["rules"] >= 17
     assert len(found["protocols"]) == 9
-    assert json.loads(rest)["id"] == "hair"
+    assert json.loads(rest)["protocols"][0]["id"] == "hair"

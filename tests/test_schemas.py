@@ -18,7 +18,7 @@ from meso_cli.files import read_text
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "schemas"
 EXAMPLE = ROOT / "examples" / "patient.yaml"
-NAMES = ("patient", "screening", "plan")
+NAMES = ("patient", "screening", "plan", "batch-line")
 
 runner = CliRunner()
 
@@ -131,3 +131,57 @@ def test_plan_json_validates_against_the_plan_schema() -> None:
     validator("plan").validate(output)
     assert output["schema_version"] == "1"
     assert output["sessions"], "the example patient gets a plan"
+
+
+def _properties(node: Any, name: str) -> list[dict[str, Any]]:
+    """Every definition of property `name` anywhere in a schema."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict) and name in props:
+            found.append(props[name])
+        for value in node.values():
+            found += _properties(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            found += _properties(value, name)
+    return found
+
+
+@pytest.mark.parametrize("name", ["screening", "plan", "batch-line"])
+def test_every_output_schema_states_its_version_as_a_const_and_the_data_version_as_a_hash(
+    name: str,
+) -> None:
+    found = schema(name)
+    versions = _properties(found, "schema_version")
+    assert versions and all(v.get("const") == "1" for v in versions)
+    assert found["$id"].endswith(":1")
+    hashes = _properties(found, "data_version")
+    assert hashes and all(h.get("pattern") == "^[0-9a-f]{64}$" for h in hashes)
+    check = validator(name)
+    if name == "screening":
+        screening = json.loads(
+            runner.invoke(app, ["screen", str(EXAMPLE), "--on", "2026-11-22", "--json"]).stdout
+        )
+        check.validate(screening)
+        for bad in ({"schema_version": "2"}, {"data_version": "not a hash"}):
+            assert list(check.iter_errors({**screening, **bad})), bad
+
+
+def test_rules_protocols_and_version_json_carry_the_versions() -> None:
+    versions = json.loads(runner.invoke(app, ["--version", "--json"]).stdout)
+    assert set(versions) == {"meso_version", "schema_version", "data_version"}
+    assert json.loads(runner.invoke(app, ["--json", "--version"]).stdout) == versions
+    alone = runner.invoke(app, ["--json"])
+    assert alone.exit_code == 2 and "goes with --version" in alone.stderr
+    assert versions["schema_version"] == "1" and len(versions["data_version"]) == 64
+    for command, key in (("rules", "rules"), ("protocols", "protocols")):
+        for args in (
+            [command, "--json"],
+            [command, "hair" if key == "protocols" else "cancer", "--json"],
+        ):
+            result = runner.invoke(app, args)
+            assert result.exit_code == 0, result.output
+            listing = json.loads(result.stdout)
+            assert {k: listing[k] for k in versions} == versions
+            assert listing[key] and all("id" in item for item in listing[key])

@@ -193,24 +193,39 @@ app = typer.Typer(
 )
 
 
-def _version(value: bool) -> None:
-    if value:
-        out(f"meso {__version__}\n")
-        raise typer.Exit(0)
-
-
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
     ctx: typer.Context,
-    version: Annotated[
+    version: Annotated[bool, typer.Option("--version", help="Show the version.")] = False,
+    json: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+        typer.Option(
+            "--json",
+            help="With --version: the tool's, the schemas' and the data's versions as JSON.",
+        ),
     ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of an internal error.")
     ] = False,
 ) -> None:
     ctx.obj = {"debug": debug}
+    if version:
+        out(_versions() if json else f"meso {__version__}\n")
+        raise typer.Exit(0)
+    if json:
+        raise MesoError("--json before a command goes with --version; put it after the command")
+    if ctx.invoked_subcommand is None:
+        ctx.fail("Missing command.")
+
+
+def _versions() -> str:
+    """`meso --version --json`: what every JSON output carries, for the data in use (the
+    shipped data, or MESO_DATA_DIR's)."""
+    from meso_cli.models import Versions
+    from meso_cli.render.json import to_json
+
+    data = load(None)
+    return to_json(Versions(meso_version=__version__, data_version=data.version))
 
 
 # Each command's module, imported only when that command runs: building every command's

@@ -3,20 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import signal
 import stat
 import sys
 import time
 from collections.abc import Iterator
-from typing import IO, Annotated
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from meso_cli.cli import complete
-from meso_cli.cli.app import Clear, DataDir, On, app, load, protocol_named, reference_date
-from meso_cli.errors import EXIT_INVALID_LINES, EXIT_TERMINATED
+from meso_cli.cli.app import DataDir, On, app, load, protocol_named, reference_date
+from meso_cli.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_INVALID_LINES,
+    EXIT_TERMINATED,
+    EXIT_WORKER_LOST,
+    MesoError,
+)
+
+if TYPE_CHECKING:
+    from meso_cli.batch import Tally
 
 
 @app.command()
@@ -30,7 +39,7 @@ def batch(
         typer.Option(
             "--protocol",
             "-p",
-            help="Protocol id (see `meso protocols`); needed with --plan.",
+            help='Protocol id (see `meso protocols`) for the lines that give no "protocol".',
             autocompletion=complete.protocols,
         ),
     ] = None,
@@ -44,11 +53,19 @@ def batch(
             "--jobs",
             "-j",
             min=1,
-            help="Worker processes (default: the number of cores). Output stays in input order.",
+            help="Worker processes (default: the CPUs this process may use). Output stays in "
+            "input order.",
             show_default=False,
         ),
     ] = None,
-    clear: Clear = None,
+    flush: Annotated[
+        bool,
+        typer.Option(
+            "--flush",
+            help="Write each answer as soon as its line is read (one line in, one line out), "
+            "for a program that waits for it.",
+        ),
+    ] = False,
     course: Annotated[
         str | None,
         typer.Option(
@@ -57,17 +74,28 @@ def batch(
             help="With --plan: one of the protocol's named courses (default: its first).",
         ),
     ] = None,
+    clear: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--clear",
+            hidden=True,
+            help="Refused: a batch takes each patient's clearances from its line.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Screen (or plan) every patient of a JSON Lines file: one JSON line out per line in.
 
     Each output line is what `meso screen --json` (or `meso plan --json` with --plan) prints
-    for that patient, on one line. A line that is blank, cut short, not an object or not a
-    valid patient becomes {"line": N, "error": "..."} and the run goes on. Counts by verdict
-    go to stderr at the end.
+    for that patient, on one line, with "line" (the input line's number) first. A line may
+    name its own "protocol", which overrides --protocol for that line. A line that is blank,
+    cut short, not an object or not a valid patient becomes {"line": N, "patient_id": ...,
+    "error": "...", ...} and the run goes on. Counts by verdict go to stderr at the end.
+    `meso schema batch-line` describes every line it writes.
 
     Exit 0 when every line was read, 6 when some line was invalid. The exit code does not
-    reflect the verdicts: read them from the output.
+    reflect the verdicts: read them from the output. Stopped by Ctrl-C (130) or kill (143),
+    or a worker lost (137), it ends with a whole line and says how many lines were written.
 
     Examples:
 
@@ -76,75 +104,142 @@ def batch(
       meso batch patients.jsonl --protocol hair --plan --jobs 4 > plans.jsonl
 
       cat patients.jsonl | meso batch - | jq -c 'select(.error)'
+
+      meso batch - --flush -p hair   # one line in, its answer out
     """
-    from meso_cli.batch import Job, Tally, check_job, run
+    from meso_cli.batch import Job, Tally, WorkerLost, default_jobs, refuse_file_wide_clear, run
     from meso_cli.screening import Screener
 
+    refuse_file_wide_clear(clear or [])
+    if flush and jobs is not None and jobs > 1:
+        raise MesoError(
+            f"--flush --jobs {jobs}: --flush answers each line as it comes, in one process; "
+            "leave out --jobs"
+        )
     data = load(data_dir)
     job = Job(
         screener=Screener(data),
         protocol=protocol_named(data, protocol),
         on=reference_date(on),
-        clear=tuple(dict.fromkeys(clear or ())),
         plan=plan,
         course=course,
     )
-    check_job(job)
-    signal.signal(signal.SIGTERM, functools.partial(_terminate, os.getpid()))
-    try:
-        source, size = _open(file)  # a FIFO waits here for its writer
-    except _Terminated:
-        sys.stderr.write("meso: batch: terminated after 0 lines\n")
-        raise typer.Exit(EXIT_TERMINATED) from None
-    progress = _Progress(size) if sys.stderr.isatty() else None
+    if plan and job.protocol is not None:
+        from meso_cli.planning import with_course
+
+        with_course(job.protocol, course)  # a course the protocol lacks fails before any line
     tally = Tally()
-    # The lines come UTF-8 encoded, so every character of an id (U+2028 and U+0085 included)
-    # goes out as it came in, whatever the locale, and "\n" ends each line.
-    sys.stdout.flush()
-    stdout = sys.stdout.buffer
+    output = _Output(tally)
+    source: IO[bytes] | None = None
+    progress: _Progress | None = None
     try:
-        for text, kinds in run(_lines(source, progress), job, jobs=jobs or os.cpu_count() or 1):
-            _write(stdout, text)
-            tally.add_all(kinds)
-            if progress is not None:
-                progress.show(tally.lines)
-        _write(stdout, b"", flush=True)
-    except _Terminated:  # `kill`: the workers are stopped (run's finally), then one line
-        sys.stderr.write(f"meso: batch: terminated after {tally.lines} lines\n")
-        raise typer.Exit(EXIT_TERMINATED) from None
+        with _stopping(output):
+            source, size = _open(file)  # a FIFO waits here for its writer: kill ends it
+            progress = _Progress(size) if sys.stderr.isatty() and not flush else None
+            lines = _lines(source, progress)
+            for text, kinds in run(
+                lines, job, jobs=1 if flush else jobs or default_jobs(), flush=flush
+            ):
+                output.write(text, kinds)
+                if progress is not None:
+                    progress.show(tally.lines)
+    except _Stopped as stop:  # Ctrl-C or `kill`: the workers are stopped, then one line
+        ctrl_c = stop.signum == signal.SIGINT
+        what = "interrupted" if ctrl_c else "terminated"
+        sys.stderr.write(f"meso: batch: {what} after {tally.lines} lines\n")
+        raise typer.Exit(EXIT_INTERRUPTED if ctrl_c else EXIT_TERMINATED) from None
+    except WorkerLost as lost:
+        sys.stderr.write(
+            f"meso: batch: a worker process {lost.how}; stopped after {tally.lines} lines\n"
+        )
+        raise typer.Exit(EXIT_WORKER_LOST) from None
     finally:
         if progress is not None:
             progress.done()
-        if source is not sys.stdin.buffer:
+        if source is not None and source is not sys.stdin.buffer:
             source.close()
     sys.stderr.write(f"meso: batch: {tally.summary()}\n")
     if tally.errors:
         raise typer.Exit(EXIT_INVALID_LINES)
 
 
-class _Terminated(Exception):
-    pass
+class _Stopped(Exception):
+    """SIGINT or SIGTERM, raised where the run may stop: never inside a write."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _terminate(parent: int, signum: int, frame: object) -> None:
-    if os.getpid() != parent:  # a worker the pool started again later: just stop
-        os._exit(128 + signum)
-    raise _Terminated
+class _Output:
+    """Standard output, written a chunk at a time with whole lines only: a signal that comes
+    while a chunk is being written (to a slow reader, say) lets the line under way finish and
+    then stops. `tally` counts exactly the lines delivered."""
+
+    def __init__(self, tally: Tally) -> None:
+        sys.stdout.flush()
+        self.tally = tally
+        self.busy = False
+        self.stop: int | None = None
+        try:
+            self.fd: int | None = sys.stdout.fileno()
+        except (OSError, ValueError):  # not a real file (a test's capture)
+            self.fd = None
+
+    def write(self, text: bytes, kinds: list[str]) -> None:
+        self.busy = True
+        try:
+            delivered = self._send(text, len(kinds))
+            self.tally.add_all(kinds[:delivered])
+        finally:
+            self.busy = False
+        if self.stop is not None:
+            raise _Stopped(self.stop)
+
+    def _send(self, text: bytes, lines: int) -> int:
+        """Write `text`; the number of its lines written in full."""
+        from meso_cli.cli.app import output_failed
+
+        try:
+            if self.fd is None:
+                sys.stdout.buffer.write(text)
+                sys.stdout.buffer.flush()
+                return lines
+            view = memoryview(text)
+            done = 0
+            while done < len(text):
+                end = len(text)
+                if self.stop is not None:
+                    if done == 0 or text[done - 1] == 0x0A:  # at a line's end: stop here
+                        break
+                    end = text.index(b"\n", done) + 1  # finish the line under way
+                done += os.write(self.fd, view[done:end])
+            return lines if done == len(text) else text.count(b"\n", 0, done)
+        except BrokenPipeError:  # the reader went away: the app ends quietly, exit 141
+            raise
+        except OSError as exc:
+            raise output_failed(exc) from None
 
 
-def _write(stdout: IO[bytes], text: bytes, *, flush: bool = False) -> None:
-    """A reader that went away ends the run quietly (the app handles BrokenPipeError); a
-    full disk or a closed output is a usage error, as for the other commands."""
-    from meso_cli.cli.app import output_failed
+@contextmanager
+def _stopping(output: _Output) -> Iterator[None]:
+    """Ctrl-C and `kill` stop the run between writes, never inside one."""
+    parent = os.getpid()
 
+    def handler(signum: int, frame: object) -> None:
+        if os.getpid() != parent:  # a worker, before it set its own: just stop
+            os._exit(128 + signum)
+        if output.busy:
+            output.stop = signum
+            return
+        raise _Stopped(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stdout.write(text)
-        if flush:
-            stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise output_failed(exc) from None
+        yield
+    finally:
+        for s, action in previous.items():
+            signal.signal(s, action)
 
 
 def _open(file: str) -> tuple[IO[bytes], int | None]:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json as jsonlib
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 
 from meso_cli.cli import complete
 from meso_cli.cli.app import DataDir, Json, app, load, out, protocol_named, show
 from meso_cli.errors import unknown
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
 
 
 @app.command()
@@ -34,9 +31,8 @@ def rules(
 
       meso rules anticoagulant
 
-      meso rules --json | jq -r '.[] | [.id, .action] | @tsv'
+      meso rules --json | jq -r '.rules[] | [.id, .action] | @tsv'
     """
-
     data = load(data_dir)
     found = None
     if rule_id is not None:
@@ -44,16 +40,17 @@ def rules(
         if found is None:
             raise unknown("rule", rule_id, (r.id for r in data.rules))
     if json:
-        # The rules as they are, each with the titles of its sources beside their file names.
-        chosen = [found] if found else data.rules
-        titled = [
-            {
-                **r.model_dump(mode="json"),
-                "source_titles": {f: data.sources.get(f) for f in r.sources},
-            }
-            for r in chosen
-        ]
-        out(jsonlib.dumps(titled[0] if found else titled, indent=2, ensure_ascii=False) + "\n")
+        from meso_cli import __version__
+        from meso_cli.models import RuleListing
+        from meso_cli.render.json import to_json
+
+        shown = [found] if found else data.rules
+        cited = {s for r in shown for s in r.sources}
+        titles = {f: t for f, t in data.sources.items() if f in cited}
+        listing = RuleListing(
+            rules=shown, sources=titles, data_version=data.version, meso_version=__version__
+        )
+        out(to_json(listing))
         return
     from meso_cli.render import human  # Rich only for people: `--json` stays light
 
@@ -81,14 +78,21 @@ def protocols(
 
       meso protocols hair
 
-      meso protocols --json | jq '.[] | {id, phases: [.phases[].sessions.default]}'
+      meso protocols --json | jq '.protocols[] | {id, phases: [.phases[].sessions.default]}'
     """
-    from meso_cli.render.json import list_to_json, to_json
-
     data = load(data_dir)
     found = protocol_named(data, protocol_id)
     if json:
-        out(to_json(found) if found else list_to_json(data.protocols))
+        from meso_cli import __version__
+        from meso_cli.models import ProtocolListing
+        from meso_cli.render.json import to_json
+
+        listing = ProtocolListing(
+            protocols=[found] if found else data.protocols,
+            data_version=data.version,
+            meso_version=__version__,
+        )
+        out(to_json(listing))
         return
     from meso_cli.render import human  # Rich only for people: `--json` stays light
 
@@ -134,28 +138,35 @@ class SchemaName(StrEnum):
     patient = "patient"
     screening = "screening"
     plan = "plan"
+    batch_line = "batch-line"
 
 
 @app.command()
 def schema(
-    name: Annotated[SchemaName, typer.Argument(help="patient, screening or plan.")],
+    name: Annotated[SchemaName, typer.Argument(help="patient, screening, plan or batch-line.")],
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of the patient file or of a JSON output.
+
+    `batch-line` is every line `meso batch` writes: a screening, a plan (--plan) or an
+    error, each with its input line's number.
 
     Examples:
 
       meso schema patient > patient.schema.json
 
-      meso schema screening
+      meso schema batch-line
     """
-    from meso_cli.models import Patient, Plan, Screening
+    from meso_cli.models import BatchOutputLine, Patient, Plan, Screening
     from meso_cli.render.json import schema_of
 
-    models: dict[str, type[BaseModel]] = {
+    models: dict[str, Any] = {
         "patient": Patient,
         "screening": Screening,
         "plan": Plan,
+        "batch-line": BatchOutputLine,
     }
     model = models[name.value]
-    mode = "validation" if name is SchemaName.patient else "serialization"
+    mode: Literal["validation", "serialization"] = (
+        "validation" if name is SchemaName.patient else "serialization"
+    )
     out(jsonlib.dumps(schema_of(model, name.value, mode=mode), indent=2) + "\n")

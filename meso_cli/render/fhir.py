@@ -206,7 +206,7 @@ def _label(finding: Finding, data: Dataset | None) -> str:
     """The card's source: the source articles the rule cites, by their titles."""
     titles = []
     for source in finding.sources:
-        title = data.source_titles.get(source) if data is not None else None
+        title = data.sources.get(source) if data is not None else None
         titles.append(f"{source[:3]} {title}" if title else source)
     return "meso, after " + "; ".join(titles)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode
 
 from meso_cli.models import SCHEMA_VERSION
 
@@ -14,11 +13,6 @@ from meso_cli.models import SCHEMA_VERSION
 def to_json(value: BaseModel) -> str:
     """A model as indented JSON: every field, in its order; dates as YYYY-MM-DD."""
     return value.model_dump_json(indent=2) + "\n"
-
-
-def list_to_json(values: Sequence[BaseModel]) -> str:
-    dumped = [v.model_dump(mode="json") for v in values]
-    return json.dumps(dumped, indent=2, ensure_ascii=False) + "\n"
 
 
 def _without_nulls(node: Any) -> Any:
@@ -40,11 +34,11 @@ def _without_nulls(node: Any) -> Any:
     return out
 
 
-def schema_of(model: type[BaseModel], name: str, *, mode: str) -> dict[str, Any]:
+def schema_of(model: Any, name: str, *, mode: JsonSchemaMode) -> dict[str, Any]:
+    """The JSON Schema of a model, or of a union of models (`BatchOutputLine`)."""
+    schema = TypeAdapter(model).json_schema(mode=mode)
     if mode == "validation":
-        schema = _without_nulls(model.model_json_schema(mode="validation"))
-    else:
-        schema = model.model_json_schema(mode="serialization")
+        schema = _without_nulls(schema)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"urn:meso:schema:{name}:{SCHEMA_VERSION}",
