@@ -542,7 +542,8 @@ def test_a_lines_protocol_overrides_the_option_and_a_wrong_one_is_that_lines_err
     tmp_path: Path,
 ) -> None:
     lines = [
-        '{"id": "a", "age": 40, "sex": "male", "medications": ["warfarin"], "protocol": "no-needle"}',
+        '{"id": "a", "age": 40, "sex": "male", "medications": ["warfarin"], '
+        '"protocol": "no-needle"}',
         '{"id": "b", "age": 40, "medications": ["warfarin"]}',
         '{"id": "c", "age": 40, "protocol": "HAIR "}',
         '{"id": "d", "age": 40, "protocol": "nonedle"}',
