@@ -362,7 +362,7 @@ def _over_workers(
     pool: Executor | None = None
     workers: list[Any] = []
     pending: deque[Future[Chunk]] = deque()
-    finished = False
+    lost = False
     try:
         for first, chunk in _chunks(lines, CHUNK_LINES):
             blob = b"\n".join(chunk)  # one object to send; no line holds a newline
@@ -372,18 +372,39 @@ def _over_workers(
             else:
                 pending.append(pool.submit(_work, first, blob))
             if len(pending) >= jobs * IN_FLIGHT:
-                yield pending.popleft().result()
+                yield _result(pending.popleft(), workers)
         while pending:
-            yield pending.popleft().result()
-        finished = True
+            yield _result(pending.popleft(), workers)
     except BrokenProcessPool:
+        lost = True
         raise WorkerLost(_how_they_died(workers)) from None
+    except WorkerLost:
+        lost = True
+        raise
     finally:
-        if not finished:  # stopped, or a worker lost: end the others at once
-            for worker in multiprocessing.active_children():
-                worker.kill()
-        if pool is not None:
+        if pool is not None and lost:
+            # A worker died, perhaps while handing a chunk back: the pool's own thread may
+            # wait for the rest of it for ever. The others are ended, and nothing waits.
+            for worker in workers:
+                if worker.is_alive():
+                    worker.kill()
+            pool.shutdown(wait=False, cancel_futures=True)
+        elif pool is not None:
+            # Done, or stopped (Ctrl-C, kill, a reader gone): the chunks under way finish and
+            # come back whole, the others are cancelled. A worker is never killed in the
+            # middle of handing a chunk back.
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: Future[Chunk], workers: list[Any]) -> Chunk:
+    """A chunk's lines. A worker that has died is noticed within half a second, even where
+    the pool cannot tell (one killed while handing its chunk back)."""
+    while True:
+        try:
+            return future.result(timeout=0.5)
+        except TimeoutError:
+            if any(worker.exitcode is not None for worker in workers):
+                raise WorkerLost(_how_they_died(workers)) from None
 
 
 def _started(

@@ -152,7 +152,13 @@ def batch(
         sys.stderr.write(
             f"meso: batch: a worker process {lost.how}; stopped after {tally.lines} lines\n"
         )
-        raise typer.Exit(EXIT_WORKER_LOST) from None
+        # The pool's own thread may be waiting for ever on what the lost worker left half
+        # handed back, and an ordinary exit would wait for that thread: end here, the output
+        # written and flushed.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(EXIT_WORKER_LOST)
     finally:
         if progress is not None:
             progress.done()
