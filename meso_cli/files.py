@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import sys
 import time
@@ -270,7 +269,7 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, replace: bo
     _remove_stale(parent)
     # A random name opened with O_EXCL: never clobbers another writer's temporary file, and
     # mode 0o666 lets the umask decide permissions as for any newly created file.
-    tmp = parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    tmp = _temporary_beside(target)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
@@ -294,6 +293,12 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str, *, replace: bo
             raise MesoError(f"cannot write {target}: {exc.strerror or exc}") from None
         raise
     _sync_dir(parent)
+
+
+def _temporary_beside(target: Path) -> Path:
+    # A random name from os.urandom, as the secrets module makes it, without loading OpenSSL
+    # (secrets imports hmac): shell completion imports this module and never writes.
+    return target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp"
 
 
 def _remove_stale(directory: Path) -> None:
@@ -340,7 +345,7 @@ def write_new(path: str | os.PathLike[str], data: bytes | str) -> None:
     if target.exists() or target.is_symlink():
         raise MesoError(f"{target} exists; not replaced")
     _remove_stale(target.parent)
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    tmp = _temporary_beside(target)
     try:
         with open(tmp, "xb") as handle:
             handle.write(payload)

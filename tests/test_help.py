@@ -98,6 +98,25 @@ def test_shell_completion_offers_protocol_and_rule_ids() -> None:
     cleared = _complete("meso screen p.yaml --clear ")
     assert "anticoagulant" in cleared and "status-not-stated" in cleared
     assert "age-under-18" not in cleared and "nsaid-washout" not in cleared
+    # `meso clear PATIENT RULE`: the same rules for its argument.
+    assert _complete("meso clear p.yaml anti") == ["anticoagulant", "antibiotic-now"]
+    # Command names, with the command word still being typed and with nothing typed.
+    assert _complete("meso pl") == ["plan"]
+    assert {"screen", "plan", "batch", "session", "clear"} <= set(_complete("meso "))
+
+
+def test_zsh_completion_reads_the_words_typed_so_far() -> None:
+    env = {**os.environ, "_MESO_COMPLETE": "complete_zsh"}
+    for line, wanted in (("meso plan -p ", '"hair":"Hair loss"'), ("meso pl", '"plan":')):
+        done = subprocess.run(
+            [sys.executable, "-c", "from meso_cli.cli import main; main()"],
+            env={**env, "_TYPER_COMPLETE_ARGS": line},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert wanted in done.stdout
 
 
 @pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])

@@ -257,6 +257,23 @@ def register(args: Sequence[str] | None = None) -> None:
     _adopt(app)
 
 
+def _completed_words() -> list[str] | None:
+    """The words the shell has finished when it asks for completion (bash: COMP_WORDS up to
+    COMP_CWORD; zsh, fish, PowerShell: _TYPER_COMPLETE_ARGS less the word being typed), so
+    that `meso plan -p <TAB>` builds the plan command alone. None, and every command, when
+    they cannot be read."""
+    import shlex
+
+    try:
+        if "COMP_WORDS" in os.environ:
+            return shlex.split(os.environ["COMP_WORDS"])[1 : int(os.environ["COMP_CWORD"])]
+        line = os.environ.get("_TYPER_COMPLETE_ARGS", "")
+        words = shlex.split(line)[1:]
+        return words if line.endswith(" ") else words[:-1]
+    except ValueError:  # an open quote, or COMP_CWORD not a number
+        return None
+
+
 def _adopt(typer_app: typer.Typer) -> None:
     """Every command built as a MesoCommand and every group as a MesoGroup (usage names,
     examples kept whole, summaries not cut), however its module declared it."""
@@ -282,7 +299,7 @@ def main() -> NoReturn:
             raw = arg.encode("utf-8", "surrogateescape")
             _stderr(f"meso: error: an argument is not UTF-8 text: {raw!r}; retype it")
             sys.exit(EXIT_USAGE)
-    register(sys.argv[1:])
+    register(_completed_words() if "_MESO_COMPLETE" in os.environ else sys.argv[1:])
     try:
         app(prog_name="meso")
     except BrokenPipeError:
@@ -370,7 +387,7 @@ On = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON, and nothing else, on stdout.")]
 
 
-def _complete_review_rules(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+def complete_review_rules(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
     from meso_cli.cli.complete import review_rules
 
     return review_rules(ctx, incomplete)
@@ -382,7 +399,7 @@ Clear = Annotated[
         "--clear",
         help="Clear a review rule after assessing it (repeatable); recorded in the output.",
         show_default=False,
-        autocompletion=_complete_review_rules,
+        autocompletion=complete_review_rules,
     ),
 ]
 

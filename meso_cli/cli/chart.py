@@ -18,6 +18,7 @@ from meso_cli.cli.app import (
     Json,
     On,
     app,
+    complete_review_rules,
     load,
     note,
     out,
@@ -199,7 +200,11 @@ def clear_rule(
     patient: PatientFile,
     rule: Annotated[
         str,
-        typer.Argument(help="The review rule assessed (see `meso rules`).", show_default=False),
+        typer.Argument(
+            help="The review rule assessed (see `meso rules`).",
+            show_default=False,
+            autocompletion=complete_review_rules,
+        ),
     ],
     by: Annotated[
         str | None,
