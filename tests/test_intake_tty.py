@@ -544,3 +544,36 @@ def test_written_yaml_reads_back_identically(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(patient_yaml(patient, header="a header"), encoding="utf-8")
     assert load_patient(str(path)) == patient
+
+
+def test_intake_takes_the_profiles_protocol_and_names_the_sources(tmp_path: Path) -> None:
+    profile = tmp_path / "clinic.toml"
+    profile.write_text('[defaults]\nprotocol = "hair"\n', encoding="utf-8")
+    term = Terminal(
+        [*MESO, "intake", "-o", "p.yaml", "--on", ON, "--profile", str(profile)], tmp_path
+    )
+    term.answer(
+        [
+            ("Sex", "m"),
+            ("Patient id", ""),
+            ("Name", ""),
+            ("birth date", "52"),
+            ("Fever", "n"),
+            ("condition:", ""),
+            ("medication:", "warfarin"),
+            ("last dose", ""),
+            ("medication:", ""),
+            ("allergy:", ""),
+            ("period:", ""),
+            # The profile's default protocol is taken, as --protocol would be, and not asked.
+            ("REVIEW REQUIRED", None),
+            ("protocol hair", None),
+            ("001 — Untitled", None),  # sources by title, as `meso screen` names them
+            ("Protocol", None),  # in the answers, to change like any other
+            ("hair", None),
+            ("save p.yaml", ""),
+            ("Wrote p.yaml", None),
+        ]
+    )
+    assert term.finish() == 3, term.seen
+    assert "--protocol hair" in term.seen

@@ -90,9 +90,9 @@ def test_clear_adds_the_clearance_lines_and_keeps_every_other_byte(patient: Path
         "    reason: 'prescriber agrees: INR stable'\n",
     ]
     assert "anticoagulant for 'warfarin' cleared by Dr. Ada Yılmaz on 2026-12-01" in done.stderr
-    assert "cleared by Dr. Ada Yılmaz on 2026-12-01: prescriber agrees: INR stable" in " ".join(
-        done.stdout.split()
-    )
+    shown = " ".join(done.stdout.split())
+    assert "cleared by Dr. Ada Yılmaz on 2026-12-01: prescriber agrees: INR stable" in shown
+    assert "sources: 000 — Cosmetic procedure" in shown  # by title, as `meso screen` shows them
     # Later runs honour it without --clear; the clearance is in the JSON.
     again = meso("screen", str(patient), "-p", "hair", "--on", "2026-12-02", "--json")
     assert again.returncode == 0, again.stderr

@@ -293,7 +293,7 @@ def clear_rule(
     from meso_cli.cli.app import show
     from meso_cli.render.human import screening_view
 
-    show(screening_view(result))
+    show(screening_view(result, titles=screener.data.sources))
 
 
 def _rule_to_clear(data: Dataset, rule_id: str) -> str:

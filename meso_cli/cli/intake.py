@@ -15,7 +15,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from meso_cli.cli import complete
-from meso_cli.cli.app import DataDir, On, app, load, out, protocol_named, reference_date
+from meso_cli.cli.app import DataDir, On, app, load, out, reference_date
+from meso_cli.cli.options import ProfileOption, chosen_protocol
 from meso_cli.errors import EXIT_INTERRUPTED, VERDICT_EXIT, MesoError, close_matches
 from meso_cli.text import printable_line
 
@@ -522,7 +523,7 @@ def _review(
         patient = _patient(answers, on)
         result = run_screen(patient, answers.get("protocol"), data, on=on)
         _say()
-        show(screening_view(result))
+        show(screening_view(result, titles=data.sources))
         _say()
         shown = _summary(steps, answers)
         while True:
@@ -620,12 +621,13 @@ def intake(
         typer.Option(
             "--protocol",
             "-p",
-            help="Protocol id to screen for (asked when not given).",
+            help="Protocol id to screen for; default: the profile's, else asked.",
             autocompletion=complete.protocols,
         ),
     ] = None,
     on: On = None,
     data_dir: DataDir = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Ask about the patient in plain words, show the screening, write the patient file.
 
@@ -642,6 +644,7 @@ def intake(
       meso intake -o p.yaml && meso handout p.yaml --protocol hair -o p.html
     """
     from meso_cli.intake import patient_yaml
+    from meso_cli.profile import load_profile
 
     if output is not None and str(output) == "-":
         raise MesoError("-o -: intake asks its questions on standard output; give a file name")
@@ -650,13 +653,15 @@ def intake(
             "meso intake asks questions and needs a terminal, but standard input is not one; "
             "write a patient file for `meso screen FILE`, or use `meso screen --age N ...`"
         )
+    settings = load_profile(profile)
     data = load(data_dir)
-    chosen = protocol_named(data, protocol)
+    # Neither --protocol nor the profile's default is asked; both show among the answers.
+    chosen = chosen_protocol(data, protocol, settings)
     day = reference_date(on)
     target, replace = output, force
     if target is not None and target.exists() and not target.is_file():
         raise MesoError(f"-o {target}: not a regular file; give a file name")
-    answers: Answers = {} if protocol is None else {"protocol": chosen}
+    answers: Answers = {} if chosen is None else {"protocol": chosen}
     steps = _steps(data, day)
     try:
         _say(

@@ -149,12 +149,13 @@ def _finding(f: Finding, titles: Mapping[str, str]) -> RenderableType:
 def screening_view(
     s: Screening,
     *,
-    titles: Mapping[str, str] | None = None,
+    titles: Mapping[str, str],
     under_verdict: RenderableType | None = None,
 ) -> RenderableType:
     """The screening for people: the verdict and what it rests on first (`under_verdict`:
     a line the caller adds there, such as a plan's warnings in short), then the findings
-    strongest first. `titles` (source file -> title) names the sources."""
+    strongest first. `titles` (source file -> title, the data's `sources`) names the
+    sources as every command names them."""
     parts: list[RenderableType] = [_Hanging(verdict_line(s), rest="  ")]
     if under_verdict is not None:
         parts.append(under_verdict)
@@ -172,7 +173,7 @@ def screening_view(
         for i, f in enumerate(s.findings):
             if i:
                 parts.append(Text())
-            parts.append(_finding(f, titles or {}))
+            parts.append(_finding(f, titles))
     else:
         parts.append(Text("No contraindication found."))
     if s.not_applicable:

@@ -61,7 +61,7 @@ def warnings_summary(warnings: list[Note]) -> str | None:
 
 
 def plan_view(
-    p: Plan, clinic: Clinic | None = None, *, titles: Mapping[str, str] | None = None
+    p: Plan, clinic: Clinic | None = None, *, titles: Mapping[str, str]
 ) -> RenderableType:
     """The whole plan; with the clinic's calendar, the month grids mark its closed days."""
     summary = warnings_summary(p.warnings)
